@@ -198,8 +198,6 @@ def encode_packet(reading: Reading, opaque: bytes = PAC1_OPAQUE) -> bytes:
     return encrypt(encode_plaintext(reading, opaque))
 
 
-
-
 def find_packet(stream: bytes) -> tuple[Reading | None, int]:
     """Re-synchronise on a byte stream: find the first 192-byte window that is a valid packet.
 

@@ -23,7 +23,7 @@ class Quantity:
     @property
     def scale(self) -> int:
         """Raw integer steps per unit (10**decimals)."""
-        return 10**self.decimals
+        return int(10**self.decimals)
 
     def from_raw(self, raw: int) -> float:
         """Raw device integer to a float at exactly the device's resolution."""

@@ -1,0 +1,186 @@
+"""Configuration: one typed object, validated once, with a documented precedence.
+
+Precedence, highest first: command-line flags > environment variables (``TC66C_*``) >
+settings saved by ``POST /api/config`` (``config.json`` in the data directory) > the
+``CONFIG`` dict of ``api_server.py`` > built-in defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+#: The seed's three live-editable keys and their defaults.
+DEFAULT_CONFIG: dict[str, Any] = {
+    "port": "/dev/ttyACM0",
+    "polling_interval": 1.0,
+    "data_retention_minutes": 10,
+}
+MIN_INTERVAL_S = 0.1  # the meter cannot answer faster than every 80-100 ms
+MAX_INTERVAL_S = 3600.0
+MAX_RETENTION_MIN = 366 * 24 * 60
+_COM_PORT = re.compile(r"^COM[1-9][0-9]{0,2}$", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+ENV_PREFIX = "TC66C_"
+ENV_KEYS = {
+    "port": "TC66C_PORT",
+    "polling_interval": "TC66C_INTERVAL",
+    "data_retention_minutes": "TC66C_RETENTION",
+}
+
+
+class ConfigError(ValueError):
+    """One or more invalid settings; ``fields`` maps each bad key to its message."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+@dataclass(frozen=True, slots=True)
+class MeterConfig:
+    """The settings the seed exposes through ``/api/config``."""
+
+    port: str = DEFAULT_CONFIG["port"]
+    polling_interval: float = DEFAULT_CONFIG["polling_interval"]
+    data_retention_minutes: int = DEFAULT_CONFIG["data_retention_minutes"]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The seed's JSON shape."""
+        return asdict(self)
+
+    def updated(self, changes: Mapping[str, Any]) -> MeterConfig:
+        """A copy with ``changes`` validated and applied; :class:`ConfigError` if any is bad."""
+        return replace(self, **validate_changes(changes))
+
+
+def _check_port(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be a string such as /dev/ttyACM0, COM3, auto or demo"
+    if not value or len(value) > 255 or _CONTROL.search(value) or value != value.strip():
+        return "must be a non-empty path without spaces at the ends or control characters"
+    if value in ("auto", "demo") or value.startswith("/") or _COM_PORT.match(value):
+        return None
+    return "must be an absolute device path (/dev/ttyACM0), a COMn name, 'auto' or 'demo'"
+
+
+def _check_interval(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return f"must be a number of seconds between {MIN_INTERVAL_S} and {MAX_INTERVAL_S:g}"
+    if not MIN_INTERVAL_S <= value <= MAX_INTERVAL_S:
+        return f"must be between {MIN_INTERVAL_S} and {MAX_INTERVAL_S:g} seconds"
+    return None
+
+
+def _check_retention(value: Any) -> str | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"must be a whole number of minutes between 1 and {MAX_RETENTION_MIN}"
+    if not 1 <= value <= MAX_RETENTION_MIN:
+        return f"must be between 1 and {MAX_RETENTION_MIN} minutes (366 days)"
+    return None
+
+
+_CHECKS = {
+    "port": _check_port,
+    "polling_interval": _check_interval,
+    "data_retention_minutes": _check_retention,
+}
+
+
+def validate_changes(changes: Any) -> dict[str, Any]:
+    """Validate a partial config; return it normalised or raise :class:`ConfigError`.
+
+    Every field is checked before anything is reported, so the error lists every bad field.
+    """
+    if not isinstance(changes, Mapping):
+        raise ConfigError({"body": "must be a JSON object such as {\"polling_interval\": 2.0}"})
+    errors: dict[str, str] = {}
+    for key, value in changes.items():
+        check = _CHECKS.get(key)
+        if check is None:
+            errors[str(key)] = f"unknown setting (known: {', '.join(_CHECKS)})"
+        elif (message := check(value)) is not None:
+            errors[key] = message
+    if errors:
+        raise ConfigError(errors)
+    clean = dict(changes)
+    if "polling_interval" in clean:
+        clean["polling_interval"] = float(clean["polling_interval"])
+    if "data_retention_minutes" in clean:
+        clean["data_retention_minutes"] = int(clean["data_retention_minutes"])
+    return clean
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The config keys set through ``TC66C_PORT``, ``TC66C_INTERVAL``, ``TC66C_RETENTION``."""
+    env = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, var in ENV_KEYS.items():
+        raw = env.get(var)
+        if raw is None or raw == "":
+            continue
+        try:
+            found[key] = (
+                raw if key == "port" else (float(raw) if key == "polling_interval" else int(raw))
+            )
+        except ValueError:
+            errors[var] = f"cannot read {raw!r} as a number"
+    if errors:
+        raise ConfigError(errors)
+    return validate_changes(found)
+
+
+def load_saved(path: Path) -> dict[str, Any]:
+    """Settings saved by ``POST /api/config``; a missing file is empty, a bad one is an error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        message = f"is not valid JSON ({exc.msg}, line {exc.lineno})"
+        raise ConfigError({str(path): message}) from None
+    return validate_changes(data)
+
+
+def save(path: Path, config: MeterConfig) -> None:
+    """Persist the config atomically (write a temp file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(config.as_dict(), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def resolve(
+    *,
+    seed_config: Mapping[str, Any] | None = None,
+    saved: Mapping[str, Any] | None = None,
+    environ: Mapping[str, Any] | None = None,
+    cli: Mapping[str, Any] | None = None,
+) -> MeterConfig:
+    """Merge the layers in precedence order (later layers win) into one validated config."""
+    config = MeterConfig()
+    for layer in (seed_config, saved, environ, cli):
+        if layer:
+            config = config.updated({k: v for k, v in layer.items() if v is not None})
+    return config
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``$TC66C_DATA_DIR``, else ``$XDG_DATA_HOME/tc66c-server``, else ``~/.local/share/...``."""
+    env = os.environ if environ is None else environ
+    if env.get("TC66C_DATA_DIR"):
+        return Path(env["TC66C_DATA_DIR"]).expanduser()
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tc66c-server"
