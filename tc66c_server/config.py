@@ -102,7 +102,7 @@ def validate_changes(changes: Any) -> dict[str, Any]:
     Every field is checked before anything is reported, so the error lists every bad field.
     """
     if not isinstance(changes, Mapping):
-        raise ConfigError({"body": "must be a JSON object such as {\"polling_interval\": 2.0}"})
+        raise ConfigError({"body": 'must be a JSON object such as {"polling_interval": 2.0}'})
     errors: dict[str, str] = {}
     for key, value in changes.items():
         check = _CHECKS.get(key)

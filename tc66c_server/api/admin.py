@@ -1,0 +1,148 @@
+"""Server endpoints: ``/api/status``, ``/api/config`` (GET/POST) and ``/api/ports``."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+
+from ..config import ConfigError
+from ..ports import list_serial_ports
+from ..timefmt import iso
+from .data import runtime_of
+from .errors import InvalidConfig, WriteForbidden
+from .payloads import device_payload, error_payload
+from .responses import JSON
+
+router = APIRouter(prefix="/api", tags=["server"])
+
+
+@router.get("/status", summary="Server and meter status")
+def status(request: Request) -> JSON:
+    """The seed's fields, plus the link state, device identity, counters and rates."""
+    runtime = runtime_of(request)
+    count, oldest, newest = runtime.store.summary()
+    state = runtime.poller.state
+    c = runtime.poller.counters
+    latest = runtime.latest
+    now = time.time()
+    return JSON(
+        {
+            "running": True,
+            "data_count": count,
+            "oldest_data": iso(oldest) if oldest is not None else None,
+            "newest_data": iso(newest) if newest is not None else None,
+            "retention_minutes": runtime.config.data_retention_minutes,
+            "polling_interval": runtime.config.polling_interval,
+            "connected": state.connected,
+            "port": runtime.config.port,
+            "device_path": state.port,
+            "demo": runtime.demo,
+            "device": device_payload(state),
+            "since": iso(state.since),
+            "last_error": error_payload(state),
+            "counters": {
+                "polls": c.polls,
+                "samples": c.samples,
+                "bad_packets": c.bad_packets,
+                "timeouts": c.timeouts,
+                "reconnects": c.reconnects,
+                "missed_slots": c.missed_slots,
+            },
+            "sample_rate_hz": round(runtime.poller.sample_rate_hz(), 3),
+            "last_sample_age_s": round(now - latest.ts, 3) if latest else None,
+            "uptime_s": round(now - runtime.started_at, 3),
+            "version": runtime.version,
+        }
+    )
+
+
+@router.get("/config", summary="Current configuration")
+def get_config(request: Request) -> JSON:
+    """The seed's three settings."""
+    return JSON(runtime_of(request).config.as_dict())
+
+
+def _check_write_allowed(request: Request) -> None:
+    settings = runtime_of(request).settings
+    if settings.token:
+        supplied = request.headers.get("authorization", "")
+        if not hmac.compare_digest(supplied.encode(), f"Bearer {settings.token}".encode()):
+            raise WriteForbidden("this server needs 'Authorization: Bearer <token>' for writes")
+    elif settings.exposed:
+        raise WriteForbidden(
+            "writes are refused: the server listens beyond loopback without a token "
+            "(restart it with --token or TC66C_TOKEN)"
+        )
+
+
+@router.post(
+    "/config",
+    summary="Change configuration",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "port": {"type": "string", "example": "/dev/ttyACM1"},
+                            "polling_interval": {"type": "number", "example": 2.0},
+                            "data_retention_minutes": {"type": "integer", "example": 30},
+                        },
+                        "additionalProperties": False,
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def post_config(request: Request) -> JSON:
+    """Validate every field first; apply all at once without restart, or change nothing."""
+    _check_write_allowed(request)
+    raw = await request.body()
+    try:
+        changes: Any = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidConfig(
+            f"the body is not valid JSON: {exc}", {"fields": {"body": "invalid JSON"}}
+        ) from None
+    runtime = runtime_of(request)
+    try:
+        new = runtime.apply_config(changes)
+    except ConfigError as exc:
+        raise InvalidConfig(f"invalid configuration: {exc}", {"fields": exc.fields}) from None
+    return JSON(new.as_dict())
+
+
+@router.get("/ports", summary="Serial ports on this machine")
+def ports(request: Request) -> JSON:
+    """Serial ports the machine sees, the likely meter(s) marked and listed first."""
+    runtime = runtime_of(request)
+    found: list[dict[str, Any]] = [
+        {
+            "device": p.device,
+            "description": p.description,
+            "manufacturer": p.manufacturer,
+            "vid": p.vid,
+            "pid": p.pid,
+            "likely_meter": p.likely_meter,
+        }
+        for p in list_serial_ports()
+    ]
+    if runtime.demo_link is not None:
+        found.append(
+            {
+                "device": "demo",
+                "description": "built-in simulated TC66C",
+                "manufacturer": "tc66c-server",
+                "vid": None,
+                "pid": None,
+                "likely_meter": True,
+            }
+        )
+    return JSON({"ports": found})

@@ -1,0 +1,151 @@
+"""Seed endpoints over samples: ``/api/data/latest``, ``/api/data/{period}``, ``/api/stats``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from .. import quantities as q
+from ..periods import Period, PeriodError, parse_period
+from ..runtime import Runtime
+from ..timefmt import iso, iso_many, parse_iso
+from .errors import InvalidParameter, InvalidPeriod, NoData
+from .payloads import latest_payload
+from .responses import JSON
+
+router = APIRouter(prefix="/api", tags=["data"])
+MAX_POINTS_LIMIT = 100_000
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The runtime the app was created with."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _period(text: str) -> Period:
+    try:
+        return parse_period(text)
+    except PeriodError as exc:
+        raise InvalidPeriod(str(exc), {"period": text}) from None
+
+
+def _fields(text: str | None) -> tuple[str, ...]:
+    """The extra quantities requested with ``fields=`` (``all`` or a comma list)."""
+    if not text:
+        return ()
+    if text == "all":
+        return tuple(x.key for x in q.EXTRA)
+    wanted = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in q.BY_KEY]
+    if unknown:
+        known = ", ".join(x.key for x in q.ALL)
+        raise InvalidParameter(
+            f"unknown field(s) {', '.join(unknown)}: use 'all' or some of {known}",
+            {"fields": text},
+        )
+    return tuple(f for f in dict.fromkeys(wanted) if f not in ("voltage", "current", "power"))
+
+
+def _end(text: str | None) -> float:
+    if text is None:
+        return time.time()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return parse_iso(text)
+    except ValueError:
+        raise InvalidParameter(
+            f"invalid end {text!r}: use an ISO 8601 time or Unix seconds", {"end": text}
+        ) from None
+
+
+@router.get("/data/latest", summary="The last sample")
+def latest(request: Request) -> JSON:
+    """The most recent sample: the seed's shape plus every other field and its age."""
+    sample = runtime_of(request).latest
+    if sample is None:
+        raise NoData("no sample yet: the meter has not answered (see /api/status)")
+    return JSON(latest_payload(sample))
+
+
+def _csv(keys: tuple[str, ...], stamps: list[str], rows: list[tuple[Any, ...]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("timestamp", *keys))
+    for stamp, row in zip(stamps, rows, strict=True):
+        writer.writerow((stamp, *row[1:]))
+    return out.getvalue()
+
+
+@router.get("/data/{period}", summary="Samples over a period")
+def data(
+    request: Request,
+    period: str,
+    fields: str | None = Query(None, description="extra fields: 'all' or a comma list"),
+    max_points: int | None = Query(
+        None, ge=2, le=MAX_POINTS_LIMIT, description="bucket to at most N points (min/max kept)"
+    ),
+    format: str = Query("json", pattern="^(json|csv)$", description="json or csv"),
+    end: str | None = Query(None, description="window end (ISO 8601 or Unix s); default now"),
+) -> Response:
+    """Samples of the last ``period`` (``30s``, ``5m``, ``1h``, ``2d``, ``1h30m``)."""
+    runtime = runtime_of(request)
+    p = _period(period)
+    extras = _fields(fields)
+    end_ts = _end(end)
+    start_ts = end_ts - p.seconds
+    keys = ("voltage", "current", "power", *extras)
+    body: dict[str, Any] = {
+        "period": p.text,
+        "count": 0,
+        "start_time": iso(start_ts),
+        "end_time": iso(end_ts),
+    }
+    if max_points is not None and format == "json":
+        series = runtime.store.buckets(start_ts, end_ts, max_points, extras)
+        stamps = iso_many([b[0] for b in series.rows])
+        points = [dict(zip(series.columns, row, strict=True)) for row in series.rows]
+        for point, stamp in zip(points, stamps, strict=True):
+            point["timestamp"] = stamp
+        body["bucket_seconds"] = series.width_s
+        body["count"] = len(points)
+        body["data"] = points
+        return JSON(body)
+    rows = runtime.store.range(start_ts, end_ts, extras)
+    stamps = iso_many([row[0] for row in rows])
+    if format == "csv":
+        return Response(
+            _csv(keys, stamps, rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="tc66c-{p.text}.csv"'},
+        )
+    body["count"] = len(rows)
+    body["data"] = [
+        {"timestamp": stamp, **dict(zip(keys, row[1:], strict=True))}
+        for stamp, row in zip(stamps, rows, strict=True)
+    ]
+    return JSON(body)
+
+
+@router.get("/stats/{period}", summary="Statistics over a period")
+def stats(request: Request, period: str) -> JSON:
+    """Min/max/avg per quantity, plus energy (Wh) and charge (mAh) integrated on the host."""
+    runtime = runtime_of(request)
+    p = _period(period)
+    now = time.time()
+    s = runtime.store.stats(now - p.seconds, now, runtime.gap_s)
+    body: dict[str, Any] = {"period": p.text, "sample_count": s.sample_count}
+    for key in ("voltage", "current", "power"):
+        body[key] = getattr(s, key)
+    body["energy_wh"] = s.energy_wh
+    body["charge_mah"] = s.charge_mah
+    body["duration_s"] = s.duration_s
+    return JSON(body)

@@ -1,0 +1,104 @@
+"""Command line: ``tc66c-server serve|read|ports|import`` (``api_server.py`` calls ``serve``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import __version__
+from . import config as cfg
+from .i18n import LANGUAGES, Messages, detect_language
+
+log = logging.getLogger("tc66c_server")
+COMMANDS = ("serve", "read", "ports", "import")
+
+
+def _add_serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("http_port", nargs="?", type=int, help="HTTP port (default 5000)")
+    p.add_argument("--device", "--port-device", dest="device", help="meter port, auto or demo")
+    p.add_argument("--interval", type=float, help="polling interval in seconds")
+    p.add_argument("--retention", type=int, help="data retention in minutes")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--data-dir", help="where samples are kept (':memory:' = RAM only)")
+    p.add_argument("--demo", action="store_true", help="use the built-in simulated meter")
+    p.add_argument("--token", help="token required for writes (POST /api/config)")
+    p.add_argument("--lang", choices=LANGUAGES, help="console language (default: locale)")
+    p.add_argument(
+        "--log-level", default=None, choices=("debug", "info", "warning", "error"), help="log level"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``tc66c-server`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="tc66c-server", description="REST API and live dashboard for the TC66C meter."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    _add_serve_args(sub.add_parser("serve", help="run the API server and dashboard"))
+    read = sub.add_parser("read", help="print one reading from a meter and exit")
+    read.add_argument("--device", default="auto", help="port (default auto; 'demo' works too)")
+    read.add_argument("--json", action="store_true", help="print JSON")
+    read.add_argument("--timeout", type=float, default=2.0, help="reply timeout in seconds")
+    sub.add_parser("ports", help="list serial ports, the likely meter marked")
+    imp = sub.add_parser("import", help="load samples from a CSV file into the store")
+    imp.add_argument("files", nargs="+", help="CSV files (this server's export or rd-usb's)")
+    imp.add_argument("--data-dir", help="data directory (default as for serve)")
+    imp.add_argument("--demo", action="store_true", help="import into the demo store")
+    return parser
+
+
+def setup_logging(level: str | None) -> None:
+    """Plain console logging: time, level for warnings and above, message."""
+    logging.basicConfig(
+        level=getattr(logging, (level or "info").upper()),
+        format="%(asctime)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+def main(argv: Sequence[str] | None = None, *, seed_config: Mapping[str, Any] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not words or (words[0] not in COMMANDS and words[0] not in ("-h", "--help", "--version")):
+        words = ["serve", *words]  # `tc66c-server 8000` and `api_server.py --demo` mean serve
+    args = build_parser().parse_args(words)
+    command = args.command
+    if command == "serve":
+        from .server import serve
+
+        return serve(args, seed_config=seed_config)
+    if command == "read":
+        from .read import read_command
+
+        return read_command(args.device, as_json=args.json, timeout_s=args.timeout)
+    if command == "ports":
+        from .ports import list_serial_ports
+
+        for port in list_serial_ports():
+            mark = "*" if port.likely_meter else " "
+            vid = f"{port.vid:04x}:{port.pid or 0:04x}" if port.vid is not None else "-"
+            print(f"{mark} {port.device}\t{vid}\t{port.manufacturer or ''}\t{port.description}")
+        return 0
+    if command == "import":
+        from .importer import import_command
+
+        return import_command(args)
+    return 2
+
+
+def messages_for(lang: str | None) -> Messages:
+    """The console catalog: ``--lang``, else ``TC66C_LANG``, else the locale."""
+    return Messages(lang or os.environ.get("TC66C_LANG") or detect_language())
+
+
+def config_error_exit(messages: Messages, exc: cfg.ConfigError) -> int:
+    """Report every bad setting on stderr and return the exit code for bad usage."""
+    for field, error in exc.fields.items():
+        print(messages("config.invalid", field=field, error=error), file=sys.stderr)
+    return 2

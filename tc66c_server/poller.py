@@ -1,0 +1,296 @@
+"""The poller: fixed-cadence acquisition that owns the meter's availability.
+
+One thread talks to the meter. Sample ``k`` is requested at ``t0 + k * interval``; a poll
+that overruns skips the slots it missed (counted) instead of drifting. Every exchange has a
+timeout; any failure closes the port and the poller reconnects by itself, logging only on
+transitions ("meter lost" / "meter back").
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from .errors import (
+    BadReplyError,
+    MeterDisconnectedError,
+    MeterError,
+    MeterTimeoutError,
+)
+from .reading import Reading, Sample
+from .transport import SerialMeter
+
+log = logging.getLogger(__name__)
+
+#: Delay between attempts to open an absent meter (a plugged meter is found within 2 s).
+RETRY_S = 0.5
+#: Consecutive failed polls after which an open port is considered dead and reopened.
+MAX_CONSECUTIVE_FAILURES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """Acquisition counters since start."""
+
+    polls: int = 0
+    samples: int = 0
+    bad_packets: int = 0
+    timeouts: int = 0
+    reconnects: int = 0
+    missed_slots: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LinkState:
+    """Whether the meter answers, since when, and the last error in plain words."""
+
+    connected: bool = False
+    port: str = ""
+    since: float = field(default_factory=time.time)
+    error_code: str | None = None
+    error_message: str | None = None
+    product: str | None = None
+    firmware: str | None = None
+    serial: int | None = None
+
+
+SampleSink = Callable[[Sample], None]
+StateSink = Callable[[LinkState], None]
+MeterFactory = Callable[[str], SerialMeter]
+
+
+class Poller:
+    """Polls one meter in a thread, publishing samples and link-state changes."""
+
+    def __init__(
+        self,
+        port: str,
+        interval_s: float,
+        *,
+        on_sample: SampleSink,
+        on_state: StateSink | None = None,
+        meter_factory: MeterFactory = SerialMeter,
+        messages: Callable[..., str] | None = None,
+    ) -> None:
+        self._port = port
+        self._interval_s = interval_s
+        self._on_sample = on_sample
+        self._on_state = on_state
+        self._factory = meter_factory
+        self._msg = messages
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._meter: SerialMeter | None = None
+        self._port_changed = False
+        self.counters = Counters()
+        self.state = LinkState(port=port)
+        self._arrivals: deque[float] = deque(maxlen=64)
+        self._ever_connected = False
+
+    # -- control ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the acquisition thread."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="tc66c-poller", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop polling and close the port."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    @property
+    def port(self) -> str:
+        return self._port
+
+    @property
+    def interval_s(self) -> float:
+        return self._interval_s
+
+    def set_port(self, port: str) -> None:
+        """Switch to another port: the current one is closed and the new one opened."""
+        with self._lock:
+            self._port = port
+            self._port_changed = True
+        self._wake.set()
+
+    def set_interval(self, interval_s: float) -> None:
+        """Change the cadence; it applies from the next poll."""
+        with self._lock:
+            self._interval_s = interval_s
+        self._wake.set()
+
+    def sample_rate_hz(self) -> float:
+        """Samples per second achieved over the last (up to 64) samples."""
+        arrivals = list(self._arrivals)
+        if len(arrivals) < 2 or arrivals[-1] <= arrivals[0]:
+            return 0.0
+        return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+
+    # -- internals ----------------------------------------------------------------------
+    def _count(self, **deltas: int) -> None:
+        c = self.counters
+        self.counters = replace(c, **{k: getattr(c, k) + v for k, v in deltas.items()})
+
+    def _set_state(self, state: LinkState) -> None:
+        previous, self.state = self.state, state
+        changed = (previous.connected, previous.error_code, previous.port) != (
+            state.connected,
+            state.error_code,
+            state.port,
+        )
+        if changed and self._on_state is not None:
+            try:
+                self._on_state(state)
+            except Exception:  # a broken listener must never stop acquisition
+                log.exception("link-state listener failed")
+
+    def _fail(self, exc: MeterError, port: str) -> None:
+        was_connected = self.state.connected
+        if was_connected or self.state.error_code != exc.code:
+            if was_connected:
+                log.warning(self._text("meter.lost", error=exc.describe()))
+            else:
+                log.warning(self._text("meter.open_failed", error=exc.describe()))
+        self._set_state(
+            LinkState(
+                connected=False,
+                port=port,
+                since=time.time()
+                if was_connected or not self.state.error_code
+                else self.state.since,
+                error_code=exc.code,
+                error_message=exc.describe(),
+                product=self.state.product,
+                firmware=self.state.firmware,
+                serial=self.state.serial,
+            )
+        )
+
+    def _text(self, key: str, **values: object) -> str:
+        if self._msg is not None:
+            return self._msg(key, **values)
+        return f"{key}: {values}"
+
+    def _close(self) -> None:
+        if self._meter is not None:
+            self._meter.close()
+            self._meter = None
+
+    def _sleep_until(self, deadline: float) -> bool:
+        """Sleep until ``deadline`` (monotonic); False if woken early by a control change."""
+        delay = deadline - time.monotonic()
+        if delay <= 0:
+            return True
+        woke = self._wake.wait(delay)
+        self._wake.clear()
+        return not woke
+
+    def _connect(self, port: str) -> Reading | None:
+        meter = self._factory(port)
+        meter.open()
+        self._meter = meter
+        meter.check_mode()
+        reading = meter.read()
+        return reading
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self._close()
+
+    def _loop(self) -> None:
+        failures = 0
+        t0 = time.monotonic()
+        slot = 0
+        while not self._stop.is_set():
+            with self._lock:
+                port, interval = self._port, self._interval_s
+                if self._port_changed:
+                    self._port_changed = False
+                    self._close()
+            if self._meter is None:
+                try:
+                    reading = self._connect(port)
+                except MeterError as exc:
+                    self._close()
+                    self._fail(exc, port)
+                    self._sleep_until(time.monotonic() + RETRY_S)
+                    continue
+                failures = 0
+                assert self._meter is not None
+                self._on_connected(self._meter.port, reading)
+                self._publish(reading)
+                t0, slot = time.monotonic(), 0
+                continue
+            slot += 1
+            deadline = t0 + slot * interval
+            if not self._sleep_until(deadline):
+                # interval or port changed: restart the cadence from now
+                t0, slot = time.monotonic(), 0
+                continue
+            try:
+                self._count(polls=1)
+                reading = self._meter.read()
+            except (MeterTimeoutError, BadReplyError) as exc:
+                self._count(
+                    **{"timeouts" if isinstance(exc, MeterTimeoutError) else "bad_packets": 1}
+                )
+                failures += 1
+                if failures >= MAX_CONSECUTIVE_FAILURES:
+                    self._close()
+                    self._fail(exc, port)
+                continue
+            except MeterDisconnectedError as exc:
+                self._close()
+                self._fail(exc, port)
+                continue
+            failures = 0
+            self._publish(reading)
+            late_slots = int((time.monotonic() - t0) / interval) - slot
+            if late_slots > 0:
+                self._count(missed_slots=late_slots)
+                slot += late_slots
+
+    def _on_connected(self, port: str, reading: Reading) -> None:
+        if self._ever_connected:
+            self._count(reconnects=1)
+        self._ever_connected = True
+        log.info(
+            self._text(
+                "meter.back",
+                port=port,
+                product=reading.product,
+                firmware=reading.firmware,
+                serial=reading.serial,
+            )
+        )
+        self._set_state(
+            LinkState(
+                connected=True,
+                port=port,
+                since=time.time(),
+                product=reading.product,
+                firmware=reading.firmware,
+                serial=reading.serial,
+            )
+        )
+
+    def _publish(self, reading: Reading) -> None:
+        now = time.time()
+        self._arrivals.append(time.monotonic())
+        self._count(samples=1)
+        try:
+            self._on_sample(Sample(now, reading))
+        except Exception:  # a failing sink logs and never stops acquisition
+            log.exception("sample sink failed")

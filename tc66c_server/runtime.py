@@ -1,0 +1,157 @@
+"""The running server's parts wired together: poller -> store and live hub, config changes.
+
+This is the only place that knows how the parts connect; the HTTP layer talks to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from . import __version__
+from . import config as cfg
+from .api.payloads import connection_payload, sample_payload
+from .emulator import EmulatorHost
+from .hub import Event, Hub
+from .i18n import Messages
+from .poller import LinkState, Poller
+from .reading import Sample
+from .store import SampleStore
+
+log = logging.getLogger(__name__)
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """Settings fixed for the life of the process (not editable through the API)."""
+
+    host: str = "127.0.0.1"
+    http_port: int = 5000
+    data_dir: str = ""  # "" = default directory, ":memory:" = RAM only
+    lang: str = "en"
+    token: str | None = None
+    saved_config_path: Path | None = None
+
+    @property
+    def exposed(self) -> bool:
+        """True when the server listens beyond loopback."""
+        return self.host not in LOOPBACK_HOSTS and not self.host.startswith("127.")
+
+
+class Runtime:
+    """Owns the store, the poller, the live hub and the demo emulator."""
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        config: cfg.MeterConfig,
+        store: SampleStore,
+        *,
+        demo_delay_s: float = 0.09,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.store = store
+        self.hub = Hub()
+        self.messages = Messages(settings.lang)
+        self.started_at = time.time()
+        self.latest: Sample | None = None
+        self._demo_delay_s = demo_delay_s
+        self._demo: EmulatorHost | None = None
+        self._demo_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._config_lock = threading.Lock()
+        store.retention_s = config.data_retention_minutes * 60
+        self.latest = store.latest()
+        self.poller = Poller(
+            self._device_for(config.port),
+            config.polling_interval,
+            on_sample=self._on_sample,
+            on_state=self._on_state,
+            messages=self.messages,
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start acquisition."""
+        self.poller.start()
+
+    def stop(self) -> None:
+        """Stop acquisition, write pending samples, close the port and the emulator."""
+        self.poller.stop()
+        self.store.close()
+        self._stop_demo()
+
+    # -- demo meter ---------------------------------------------------------------------
+    @property
+    def demo(self) -> bool:
+        return self.config.port == "demo"
+
+    @property
+    def demo_link(self) -> str | None:
+        return str(self._demo.link) if self._demo is not None else None
+
+    def _device_for(self, port: str) -> str:
+        """The device path to open for a configured port (``demo`` starts the emulator)."""
+        if port != "demo":
+            self._stop_demo()
+            return port
+        if self._demo is None:
+            self._demo_dir = tempfile.TemporaryDirectory(prefix="tc66c-demo-")
+            link = Path(self._demo_dir.name) / "ttyTC66"
+            self._demo = EmulatorHost(link, reply_delay_s=self._demo_delay_s)
+            self._demo.start()
+        return str(self._demo.link)
+
+    def _stop_demo(self) -> None:
+        if self._demo is not None:
+            self._demo.stop()
+            self._demo = None
+        if self._demo_dir is not None:
+            self._demo_dir.cleanup()
+            self._demo_dir = None
+
+    # -- acquisition callbacks (poller thread) -----------------------------------------
+    def _on_sample(self, sample: Sample) -> None:
+        self.latest = sample
+        self.store.add(sample)
+        if self.hub.subscriber_count:
+            self.hub.publish(Event("sample", orjson.dumps(sample_payload(sample))))
+
+    def _on_state(self, state: LinkState) -> None:
+        self.hub.publish(Event("connection", orjson.dumps(connection_payload(self, state))))
+
+    # -- configuration ------------------------------------------------------------------
+    def apply_config(self, changes: Any) -> cfg.MeterConfig:
+        """Validate ``changes`` (all or nothing), apply them live and persist them."""
+        with self._config_lock:
+            new = self.config.updated(changes)  # raises ConfigError, nothing changed
+            old, self.config = self.config, new
+            if new.data_retention_minutes != old.data_retention_minutes:
+                self.store.retention_s = new.data_retention_minutes * 60
+                self.store.prune_expired(time.time())
+            if new.polling_interval != old.polling_interval:
+                self.poller.set_interval(new.polling_interval)
+            if new.port != old.port:
+                self.poller.set_port(self._device_for(new.port))
+            if self.settings.saved_config_path is not None:
+                cfg.save(self.settings.saved_config_path, new)
+            return new
+
+    # -- derived values -----------------------------------------------------------------
+    @property
+    def gap_s(self) -> float:
+        """Samples farther apart than this are a gap (meter absent), never bridged."""
+        return max(3 * self.config.polling_interval, 2.0)
+
+    @property
+    def version(self) -> str:
+        return __version__

@@ -1,0 +1,127 @@
+"""``serve``: resolve the configuration, print the banner, run uvicorn until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import errno
+import logging
+import os
+import socket
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from . import config as cfg
+from .api.app import create_app
+from .cli import config_error_exit, messages_for, setup_logging
+from .i18n import Messages
+from .runtime import Runtime, ServerSettings
+from .store import SampleStore
+
+log = logging.getLogger("tc66c_server")
+DEFAULT_HTTP_PORT = 5000
+MEMORY = ":memory:"
+
+
+def _store_path(data_dir: str, port: str) -> Path | None:
+    if data_dir == MEMORY:
+        return None
+    # The simulated meter keeps its own history so demo data never mixes with real data.
+    name = "demo.sqlite3" if port == "demo" else "samples.sqlite3"
+    return Path(data_dir) / name
+
+
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def banner(messages: Messages, http_port: int, config: cfg.MeterConfig) -> list[str]:
+    """The seed's four start-up lines, in the console language."""
+    return [
+        messages("banner.start", port=http_port),
+        messages("banner.port", device=config.port),
+        messages("banner.interval", interval=config.polling_interval),
+        messages("banner.retention", retention=config.data_retention_minutes),
+    ]
+
+
+def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = None) -> int:
+    """Run the server until Ctrl+C / SIGTERM; returns the exit code."""
+    env = os.environ
+    setup_logging(args.log_level or env.get("TC66C_LOG_LEVEL"))
+    messages = messages_for(args.lang)
+    host = args.host or env.get("TC66C_HOST") or "127.0.0.1"
+    http_port = args.http_port or int(env.get("TC66C_HTTP_PORT") or DEFAULT_HTTP_PORT)
+    token = args.token or env.get("TC66C_TOKEN") or None
+    data_dir = args.data_dir or str(cfg.default_data_dir())
+    cli_layer: dict[str, Any] = {
+        "port": "demo" if args.demo else args.device,
+        "polling_interval": args.interval,
+        "data_retention_minutes": args.retention,
+    }
+    try:
+        env_layer = cfg.from_environment()
+        saved_path = None if data_dir == MEMORY else Path(data_dir) / "config.json"
+        saved = cfg.load_saved(saved_path) if saved_path else {}
+        config = cfg.resolve(seed_config=seed_config, saved=saved, environ=env_layer, cli=cli_layer)
+    except cfg.ConfigError as exc:
+        return config_error_exit(messages, exc)
+
+    for line in banner(messages, http_port, config):
+        print(line, flush=True)
+    if not _port_free(host, http_port):
+        print(messages("http.port_in_use", port=http_port, alt=http_port + 1), file=sys.stderr)
+        return 1
+
+    settings = ServerSettings(
+        host=host,
+        http_port=http_port,
+        data_dir=data_dir,
+        lang=messages.lang,
+        token=token,
+        saved_config_path=saved_path,
+    )
+    store_path = _store_path(data_dir, config.port)
+    if store_path is not None:
+        store_path.parent.mkdir(parents=True, exist_ok=True)
+    store = SampleStore(store_path)
+    runtime = Runtime(settings, config, store)
+    shown_host = f"[{host}]" if ":" in host else host
+    print(messages("banner.url", url=f"http://{shown_host}:{http_port}/"), flush=True)
+    print(messages("banner.data", path=store_path or MEMORY), flush=True)
+    if runtime.demo_link:
+        print(messages("banner.demo", link=runtime.demo_link), flush=True)
+    if token:
+        print(messages("banner.token"), flush=True)
+    elif settings.exposed:
+        print(messages("banner.readonly"), flush=True)
+
+    app = create_app(runtime)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=http_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=3,
+        )
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    print(messages("stopped"), flush=True)
+    return 0
