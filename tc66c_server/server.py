@@ -7,6 +7,7 @@ import contextlib
 import errno
 import logging
 import os
+import signal
 import socket
 import sys
 from collections.abc import Mapping
@@ -121,6 +122,9 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
             timeout_graceful_shutdown=3,
         )
     )
+    # uvicorn re-raises the signal that stopped it once it has shut down gracefully; a no-op
+    # SIGTERM handler (and a swallowed KeyboardInterrupt) make that a clean exit status 0.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     print(messages("stopped"), flush=True)

@@ -29,8 +29,9 @@ MAX_RESISTANCE_OHM = 9999.9
 DROOP_OHM = 0.04
 #: Step of the energy and temperature tables.
 TABLE_STEP_S = 0.05
-THERMAL_TAU_S = 90.0
-HEATING_C_PER_W = 0.22
+THERMAL_TAU_S = 40.0
+#: Self-heating of the shunt and switch: losses go with the square of the current.
+HEATING_C_PER_A2 = 2.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,41 +40,41 @@ class _Key:
 
     t_s: float
     volts: float
-    amps: float
+    load_amps: float  # on top of the session's idle draw, before its load scaling
     negotiated: bool  # True once the phone has taken the data lines (PD / QC levels)
 
 
 # Between two keyframes values move linearly; a step is two keyframes 0.1-0.4 s apart.
-# Before each PD transition the sink drops its current (the "short drop"), the source
+# Before each PD transition the sink releases its load (the "short drop"), the source
 # slews to the new voltage, then the load comes back.
 _SCENE: tuple[_Key, ...] = (
-    _Key(0.0, 5.12, 0.020, False),  # charger idle, nothing attached but the meter
-    _Key(20.0, 5.12, 0.020, False),
-    _Key(20.4, 5.10, 0.400, True),  # phone attached, 5 V while it negotiates
-    _Key(24.0, 5.10, 0.450, True),
-    _Key(24.2, 5.05, 0.030, True),  # renegotiation: load released
-    _Key(24.6, 9.05, 0.030, True),  # source slews to 9 V
-    _Key(25.0, 9.05, 0.800, True),
-    _Key(55.0, 9.02, 1.950, True),  # charge current ramps up
-    _Key(60.0, 9.00, 2.000, True),
-    _Key(60.2, 8.95, 0.030, True),
-    _Key(60.6, 12.05, 0.030, True),  # to 12 V
-    _Key(61.0, 12.05, 1.200, True),
-    _Key(85.0, 12.00, 1.500, True),
-    _Key(85.2, 11.95, 0.030, True),
-    _Key(85.6, 20.10, 0.030, True),  # to 20 V
-    _Key(86.0, 20.10, 1.000, True),
-    _Key(105.0, 20.05, 1.200, True),
-    _Key(105.1, 20.00, 2.850, True),  # load step (a laptop wakes up)
-    _Key(125.0, 20.00, 2.900, True),
-    _Key(125.1, 20.05, 1.000, True),
-    _Key(130.0, 20.05, 0.800, True),
-    _Key(130.2, 19.95, 0.030, True),
-    _Key(130.8, 5.10, 0.030, True),  # back to 5 V
-    _Key(131.2, 5.10, 1.000, True),
-    _Key(170.0, 5.10, 0.150, True),  # charge tapers off
-    _Key(172.0, 5.12, 0.020, False),  # phone unplugged
-    _Key(CYCLE_S, 5.12, 0.020, False),
+    _Key(0.0, 5.12, 0.0, False),  # charger idle, nothing attached but the meter
+    _Key(20.0, 5.12, 0.0, False),
+    _Key(20.4, 5.10, 0.38, True),  # phone attached, 5 V while it negotiates
+    _Key(24.0, 5.10, 0.43, True),
+    _Key(24.2, 5.05, 0.01, True),  # renegotiation: load released
+    _Key(24.6, 9.05, 0.01, True),  # source slews to 9 V
+    _Key(25.0, 9.05, 0.80, True),
+    _Key(55.0, 9.02, 1.95, True),  # charge current ramps up
+    _Key(60.0, 9.00, 2.00, True),
+    _Key(60.2, 8.95, 0.01, True),
+    _Key(60.6, 12.05, 0.01, True),  # to 12 V
+    _Key(61.0, 12.05, 1.20, True),
+    _Key(85.0, 12.00, 1.50, True),
+    _Key(85.2, 11.95, 0.01, True),
+    _Key(85.6, 20.10, 0.01, True),  # to 20 V
+    _Key(86.0, 20.10, 1.00, True),
+    _Key(105.0, 20.05, 1.20, True),
+    _Key(105.1, 20.00, 2.85, True),  # load step (a laptop wakes up)
+    _Key(125.0, 20.00, 2.90, True),
+    _Key(125.1, 20.05, 1.00, True),
+    _Key(130.0, 20.05, 0.80, True),
+    _Key(130.2, 19.95, 0.01, True),
+    _Key(130.8, 5.10, 0.01, True),  # back to 5 V
+    _Key(131.2, 5.10, 1.00, True),
+    _Key(170.0, 5.10, 0.15, True),  # charge tapers off
+    _Key(172.0, 5.12, 0.0, False),  # phone unplugged
+    _Key(CYCLE_S, 5.12, 0.0, False),
 )
 _SCENE_TIMES = tuple(k.t_s for k in _SCENE)
 
@@ -118,24 +119,19 @@ class BenchSession:
         i = min(bisect.bisect_right(_SCENE_TIMES, tc), len(_SCENE) - 1)
         a, b = _SCENE[i - 1], _SCENE[i]
         f = (tc - a.t_s) / (b.t_s - a.t_s)
-        amps = self._scaled(a.amps + (b.amps - a.amps) * f)
-        return a.volts + (b.volts - a.volts) * f, amps, a.negotiated
-
-    def _scaled(self, amps: float) -> float:
-        """Scene current with this session's load level; the idle floor is the session's own."""
-        if amps <= 0.030:
-            return self._idle_amps * amps / 0.020 if amps < 0.030 else self._idle_amps * 1.5
-        return amps * self._load_scale
+        load = a.load_amps + (b.load_amps - a.load_amps) * f
+        volts = a.volts + (b.volts - a.volts) * f
+        return volts, self._idle_amps + load * self._load_scale, a.negotiated
 
     def _tables(self) -> tuple[list[float], list[float], list[float]]:
         """Integrate one cycle: cumulative mAh and mWh, and the periodic temperature."""
         steps = round(CYCLE_S / TABLE_STEP_S)
-        watts = []
+        amps_squared = []
         mah, mwh = [0.0], [0.0]
         for n in range(steps):
             volts, amps, _ = self._scene((n + 0.5) * TABLE_STEP_S)
             volts -= amps * DROOP_OHM
-            watts.append(volts * amps)
+            amps_squared.append(amps * amps)
             # A*s -> mAh is /3.6; W*s -> mWh is /3.6 as well.
             mah.append(mah[-1] + amps * TABLE_STEP_S / 3.6)
             mwh.append(mwh[-1] + volts * amps * TABLE_STEP_S / 3.6)
@@ -144,24 +140,27 @@ class BenchSession:
         temp = self._ambient_c
         for _ in range(6):
             temps = [temp]
-            for w in watts:
-                target = self._ambient_c + HEATING_C_PER_W * w
+            for a2 in amps_squared:
+                target = self._ambient_c + HEATING_C_PER_A2 * a2
                 temp = target + (temp - target) * decay
                 temps.append(temp)
         return mah, mwh, temps
 
-    def _lookup(self, table: list[float], t_s: float) -> float:
-        """Linear interpolation in a per-cycle table; cumulative tables add whole cycles."""
-        cycles, tc = divmod(t_s, CYCLE_S)
-        pos = tc / TABLE_STEP_S
+    @staticmethod
+    def _periodic(table: list[float], t_s: float) -> float:
+        """Linear interpolation in a table that spans one cycle."""
+        pos = t_s % CYCLE_S / TABLE_STEP_S
         n = min(int(pos), len(table) - 2)
-        value = table[n] + (table[n + 1] - table[n]) * (pos - n)
-        return value + cycles * table[-1] if table is not self._temp_c else value
+        return table[n] + (table[n + 1] - table[n]) * (pos - n)
+
+    def _cumulative(self, table: list[float], t_s: float) -> float:
+        """A per-cycle running total extended over every whole cycle already elapsed."""
+        return t_s // CYCLE_S * table[-1] + self._periodic(table, t_s)
 
     # -- noise ----------------------------------------------------------------------------
     def _white(self, channel: int, t_s: float) -> float:
         """Noise in [-1, 1) fixed by (seed, channel, t to the millisecond)."""
-        h = _mix64(self._noise_key ^ _mix64(channel << 48 ^ round(t_s * 1000) & _MASK64))
+        h = _mix64(self._noise_key ^ _mix64((channel << 48) ^ (round(t_s * 1000) & _MASK64)))
         return h / 2**63 - 1.0
 
     def _wander(self, channel: int, t_s: float, period_s: float) -> float:
@@ -198,8 +197,8 @@ class BenchSession:
             current=amps,
             power=_at_resolution(q.POWER, volts * amps),
             resistance=ohms,
-            group0_mah=self._group0_start[0] + int(self._lookup(self._cum_mah, t_s)),
-            group0_mwh=self._group0_start[1] + int(self._lookup(self._cum_mwh, t_s)),
+            group0_mah=self._group0_start[0] + int(self._cumulative(self._cum_mah, t_s)),
+            group0_mwh=self._group0_start[1] + int(self._cumulative(self._cum_mwh, t_s)),
             group1_mah=self._group1[0],
             group1_mwh=self._group1[1],
             temperature=round(self._temperature(t_s)),
@@ -209,6 +208,6 @@ class BenchSession:
 
     def _temperature(self, t_s: float) -> float:
         """Periodic thermal state plus the warm-up from ambient at the session's start."""
-        periodic = self._lookup(self._temp_c, t_s)
+        periodic = self._periodic(self._temp_c, t_s)
         start_gap = self._ambient_c - self._temp_c[0]
         return periodic + start_gap * math.exp(-t_s / THERMAL_TAU_S)

@@ -1,0 +1,190 @@
+// The HTTP client of the server's API: JSON requests with the contract's error shape, the
+// write token, URL builders, and the live feed (event stream, polling when it fails).
+// Every URL is relative so the page works behind a reverse-proxy prefix.
+
+const TOKEN_KEY = "tc66c.token";
+
+/** An API error answer: HTTP status plus the contract's {code, message, details}. */
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details || {};
+  }
+}
+
+/** The write token remembered in this browser ("" when none). */
+export function getToken() {
+  try {
+    return localStorage.getItem(TOKEN_KEY) || "";
+  } catch {
+    return "";
+  }
+}
+
+/** Remember (or, with "", forget) the write token. */
+export function setToken(token) {
+  try {
+    if (token) localStorage.setItem(TOKEN_KEY, token);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage can be disabled (private mode): the token then lasts until the page closes.
+  }
+}
+
+async function request(path, init = {}) {
+  let response;
+  try {
+    response = await fetch(path, { cache: "no-store", ...init });
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new ApiError(0, "network", err.message || "network error");
+  }
+  const text = await response.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const e = body && body.error ? body.error : {};
+    throw new ApiError(response.status, e.code || "http_error", e.message || response.statusText,
+      e.details);
+  }
+  return body;
+}
+
+/** GET a JSON resource (path relative to the page, e.g. "api/status"). */
+export function getJson(path, signal) {
+  return request(path, { signal, headers: { Accept: "application/json" } });
+}
+
+/** POST a JSON body, sending the remembered write token when there is one. */
+export function postJson(path, body) {
+  const headers = { "Content-Type": "application/json", Accept: "application/json" };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return request(path, { method: "POST", headers, body: JSON.stringify(body) });
+}
+
+/**
+ * The URL of `api/data/<period>` with its options. `start`/`end` (unix seconds) narrow the
+ * range to a zoomed span; they are an extension the server may ignore.
+ */
+export function dataUrl(period, { maxPoints, fields, format, start, end } = {}) {
+  const params = new URLSearchParams();
+  if (fields) params.set("fields", fields);
+  if (maxPoints) params.set("max_points", String(Math.max(1, Math.round(maxPoints))));
+  if (format) params.set("format", format);
+  if (Number.isFinite(start)) params.set("start", new Date(start * 1000).toISOString());
+  if (Number.isFinite(end)) params.set("end", new Date(end * 1000).toISOString());
+  const query = params.toString();
+  return `api/data/${encodeURIComponent(period)}${query ? `?${query}` : ""}`;
+}
+
+const RETRY_FIRST_MS = 5000;
+const RETRY_MAX_MS = 60000;
+
+/**
+ * The live feed: `sample` and `connection` events from `api/stream`. When the stream fails it
+ * polls `api/data/latest` every polling interval and tries the stream again later (5 s, then
+ * doubling up to a minute).
+ */
+export class LiveFeed {
+  constructor({ onSample, onConnection, onMode }) {
+    this.onSample = onSample;
+    this.onConnection = onConnection;
+    this.onMode = onMode || (() => {});
+    this.intervalS = 1;
+    this.source = null;
+    this.pollTimer = null;
+    this.retryTimer = null;
+    this.retryMs = RETRY_FIRST_MS;
+    this.mode = "connecting";
+  }
+
+  start() {
+    this.#openStream();
+  }
+
+  /** Follow a new polling interval (used while polling). */
+  setInterval(intervalS) {
+    if (!(intervalS > 0) || intervalS === this.intervalS) return;
+    this.intervalS = intervalS;
+    if (this.pollTimer) {
+      this.#stopPolling();
+      this.#startPolling();
+    }
+  }
+
+  stop() {
+    this.source?.close();
+    this.source = null;
+    this.#stopPolling();
+    clearTimeout(this.retryTimer);
+  }
+
+  #setMode(mode) {
+    if (mode !== this.mode) {
+      this.mode = mode;
+      this.onMode(mode);
+    }
+  }
+
+  #openStream() {
+    if (typeof EventSource === "undefined") {
+      this.#startPolling();
+      return;
+    }
+    const source = new EventSource("api/stream");
+    this.source = source;
+    source.addEventListener("open", () => {
+      this.retryMs = RETRY_FIRST_MS;
+      this.#stopPolling();
+      this.#setMode("stream");
+    });
+    source.addEventListener("sample", (e) => this.#deliver(this.onSample, e.data));
+    source.addEventListener("connection", (e) => this.#deliver(this.onConnection, e.data));
+    source.addEventListener("error", () => {
+      // Take over from the browser's own retry so the page keeps updating meanwhile.
+      source.close();
+      if (this.source !== source) return;
+      this.source = null;
+      this.#startPolling();
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.#openStream(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    });
+  }
+
+  #deliver(handler, data) {
+    let parsed;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      return;
+    }
+    handler(parsed);
+  }
+
+  #startPolling() {
+    this.#setMode("polling");
+    if (this.pollTimer) return;
+    const poll = async () => {
+      try {
+        this.onSample(await getJson("api/data/latest"));
+      } catch {
+        // No sample yet (503) or server away: the status poll reports it.
+      }
+    };
+    poll();
+    this.pollTimer = setInterval(poll, Math.max(250, this.intervalS * 1000));
+  }
+
+  #stopPolling() {
+    clearInterval(this.pollTimer);
+    this.pollTimer = null;
+  }
+}

@@ -1,0 +1,142 @@
+// The connection panel: is the meter connected, since when, which meter, and when it is not,
+// why (in plain words) and that the server keeps retrying. Also the demo badge.
+
+import { serverNow } from "./clock.js";
+import { byTestId, el, setText } from "./dom.js";
+import { formatDateTime, formatDuration, formatNumber, parseTimestamp } from "./format.js";
+import { locale, t } from "./i18n.js";
+
+/** Error codes the server reports, each with a catalog entry explaining it. */
+const KNOWN_ERRORS = new Set([
+  "port_not_found",
+  "permission_denied",
+  "timeout",
+  "bad_packet",
+  "disconnected",
+  "port_error",
+  "bootloader",
+]);
+
+const COUNTERS = ["polls", "samples", "bad_packets", "timeouts", "reconnects", "missed_slots"];
+
+/** The plain-words explanation of a `last_error` ({code, message}) for `port`. */
+export function describeError(lastError, port) {
+  if (!lastError) return "";
+  const code = KNOWN_ERRORS.has(lastError.code) ? lastError.code : "other";
+  return t(`err.${code}`, { port: port || "?", message: lastError.message || "" });
+}
+
+export class ConnectionPanel {
+  constructor(root, badge) {
+    this.root = root;
+    this.badge = badge;
+    this.stateEl = byTestId("conn-state", root);
+    this.stateText = root.querySelector(".conn-state-text");
+    this.sinceEl = root.querySelector(".conn-since");
+    this.deviceEl = byTestId("device", root);
+    this.portEl = root.querySelector(".conn-port");
+    this.errorBox = root.querySelector(".conn-error");
+    this.errorText = root.querySelector(".conn-error-text");
+    this.errorDetail = root.querySelector(".conn-error-detail");
+    this.counters = root.querySelector(".counters");
+    this.model = null; // merged api/status + stream `connection` events
+    this.reachable = true;
+  }
+
+  /** Take a full `api/status` answer. */
+  updateStatus(status) {
+    this.reachable = true;
+    this.model = { ...status };
+    this.render();
+  }
+
+  /** Take a stream `connection` event ({connected, port, since, last_error, device}). */
+  updateConnection(event) {
+    this.reachable = true;
+    this.model = { ...(this.model || {}), ...event };
+    this.render();
+  }
+
+  /** The server itself does not answer. */
+  serverUnreachable() {
+    this.reachable = false;
+    this.render();
+  }
+
+  state() {
+    if (!this.reachable) return "offline";
+    if (!this.model) return "unknown";
+    return this.model.connected ? "connected" : "disconnected";
+  }
+
+  render() {
+    const m = this.model || {};
+    const state = this.state();
+    this.stateEl.dataset.state = state;
+    this.root.dataset.state = state;
+    setText(this.stateText, t(`conn.state.${state}`));
+
+    this.badge.hidden = !m.demo;
+
+    const device = m.device;
+    this.deviceEl.replaceChildren();
+    if (device) {
+      const parts = [
+        [t("conn.model"), device.product],
+        [t("conn.firmware"), device.firmware],
+        [t("conn.serial"), device.serial],
+      ];
+      for (const [label, value] of parts) {
+        const item = el("span", { class: "device-item" });
+        item.append(el("span", { class: "device-label" }, label), " ");
+        item.append(el("span", { class: "device-value" }, String(value ?? "—")));
+        this.deviceEl.append(item);
+      }
+    } else {
+      this.deviceEl.append(el("span", { class: "muted" }, t("conn.no_device")));
+    }
+
+    setText(this.portEl, m.port ? t("conn.port", { port: m.port }) : "");
+
+    const showError = state === "disconnected" && Boolean(m.last_error);
+    this.errorBox.hidden = !(showError || state === "offline");
+    if (state === "offline") {
+      setText(this.errorText, t("conn.server_unreachable"));
+      setText(this.errorDetail, "");
+    } else if (showError) {
+      setText(this.errorText, describeError(m.last_error, m.port));
+      setText(this.errorDetail, m.last_error.message || "");
+    }
+
+    this.#renderCounters(m.counters);
+    this.tick();
+  }
+
+  /** Refresh the relative "since" text (called every second). */
+  tick() {
+    const m = this.model;
+    const state = this.state();
+    if (!m || !m.since || state === "offline" || state === "unknown") {
+      setText(this.sinceEl, "");
+      return;
+    }
+    const since = parseTimestamp(m.since);
+    if (!Number.isFinite(since)) return;
+    const elapsed = serverNow() - since;
+    const key = state === "connected" ? "conn.since_connected" : "conn.since_disconnected";
+    setText(this.sinceEl, t(key, { duration: formatDuration(locale(), elapsed) }));
+    this.sinceEl.title = formatDateTime(locale(), since);
+  }
+
+  #renderCounters(counters) {
+    this.counters.replaceChildren();
+    if (!counters) return;
+    for (const name of COUNTERS) {
+      if (!(name in counters)) continue;
+      const row = el("div");
+      row.append(el("dt", {}, t(`counter.${name}`)));
+      row.append(el("dd", {}, formatNumber(locale(), counters[name], 0)));
+      this.counters.append(row);
+    }
+  }
+}

@@ -1,0 +1,202 @@
+"""``SampleStore``: the sample database behind one object, safe to use from any thread.
+
+Writes are queued to the single writer thread (``writer.py``); reads run in the calling
+thread on a connection of its own. On a file, SQLite's WAL mode lets those reads proceed
+while the writer commits. In memory, a named ``memdb`` database is shared by the same
+connections; there a read may wait for the commit in progress (a few milliseconds).
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..reading import Sample
+from . import queries, schema, writes
+from .buckets import BucketSeries, buckets
+from .codec import encode, ts_to_us
+from .stats import Stats, stats
+from .writer import Job, Writer
+
+BULK_CHUNK = 50_000
+
+
+class StoreClosedError(RuntimeError):
+    """The store was used after ``close()``."""
+
+
+class SampleStore:
+    """Samples on disk (``path``) or in memory (``None`` or ``":memory:"``).
+
+    ``retention_s`` (None: keep everything) may be changed at any time; the writer prunes
+    older samples every ``prune_every_s`` seconds.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        retention_s: float | None = None,
+        batch_s: float = 0.25,
+        batch_max: int = 500,
+        prune_every_s: float = 10.0,
+    ) -> None:
+        if path is None or str(path) == ":memory:":
+            self.path: Path | None = None
+            self._target, self._uri = f"file:/tc66c-{uuid.uuid4().hex}?vfs=memdb", True
+        else:
+            self.path = Path(path)
+            self._target, self._uri = str(self.path), False
+        conn = schema.connect(self._target, uri=self._uri, wal=self.path is not None)
+        try:
+            schema.migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self.retention_s = retention_s
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._writer = Writer(
+            conn,
+            periodic=lambda c: self._prune_expired(c, time.time()),
+            periodic_s=prune_every_s,
+            batch_s=batch_s,
+            batch_max=batch_max,
+        )
+
+    # -- writing (queued to the writer thread) --------------------------------------------
+
+    def add(self, sample: Sample) -> None:
+        """Queue a sample for the next batch; returns at once."""
+        self._check_open()
+        self._writer.put(sample)
+
+    def add_many(self, samples: Iterable[Sample]) -> int:
+        """Store many samples in large transactions and return how many were written.
+
+        Blocks until they are committed. ``ValueError`` for an invalid sample (not a Unix
+        time, a value that is not a number); chunks before it are kept.
+        """
+        self._check_open()
+        written = 0
+        job: Job | None = None
+        iterator = iter(samples)
+        while chunk := list(itertools.islice(iterator, BULK_CHUNK)):
+            raws = [encode(sample) for sample in chunk]  # overlaps with the previous insert
+            if job is not None:
+                written += job.wait()
+            job = self._writer.insert(raws)
+        if job is not None:
+            written += job.wait()
+        return written
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until everything queued so far is committed."""
+        if self._writer.alive:
+            self._writer.submit(lambda conn: 0).wait(timeout)
+
+    def prune(self, before_ts: float) -> int:
+        """Delete the samples older than ``before_ts``; return how many were removed."""
+        self._check_open()
+        before_us = ts_to_us(before_ts)
+        return self._writer.submit(lambda conn: writes.prune(conn, before_us)).wait()
+
+    def prune_expired(self, now: float) -> int:
+        """Apply ``retention_s`` as of ``now`` (Unix s); return how many samples were removed."""
+        self._check_open()
+        return self._writer.submit(lambda conn: self._prune_expired(conn, now)).wait()
+
+    def close(self) -> None:
+        """Commit what is queued, stop the writer and close every connection. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._writer.stop()
+        with self._lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+
+    def __enter__(self) -> SampleStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- counters -------------------------------------------------------------------------
+
+    @property
+    def written(self) -> int:
+        """Samples committed since the store was opened."""
+        return self._writer.written
+
+    @property
+    def rejected(self) -> int:
+        """Samples given to ``add`` that could not be stored (invalid time or value)."""
+        return self._writer.rejected
+
+    @property
+    def write_errors(self) -> int:
+        """Batches or operations that SQLite refused (logged; the writer carries on)."""
+        return self._writer.errors
+
+    # -- reading (in the caller's thread) -------------------------------------------------
+
+    def latest(self) -> Sample | None:
+        """The newest committed sample, or None."""
+        return queries.latest(self._reader())
+
+    def summary(self) -> tuple[int, float | None, float | None]:
+        """(sample count, oldest ts, newest ts); the times are None when empty."""
+        return queries.summary(self._reader())
+
+    def range(
+        self, start_ts: float, end_ts: float, fields: Iterable[str] = ()
+    ) -> list[tuple[float, ...]]:
+        """``(ts, voltage, current, power, *fields)`` rows for start_ts <= ts <= end_ts."""
+        return queries.sample_range(self._reader(), start_ts, end_ts, fields)
+
+    def stats(self, start_ts: float, end_ts: float, gap_s: float) -> Stats:
+        """Statistics over start_ts <= ts <= end_ts, not integrating across gaps > gap_s."""
+        return stats(self._reader(), start_ts, end_ts, gap_s)
+
+    def buckets(
+        self, start_ts: float, end_ts: float, max_points: int, fields: Iterable[str] = ()
+    ) -> BucketSeries:
+        """At most ``max_points`` aligned buckets with count, mean, min and max."""
+        return buckets(self._reader(), start_ts, end_ts, max_points, fields)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _prune_expired(self, conn: sqlite3.Connection, now: float) -> int:
+        retention_s = self.retention_s
+        if retention_s is None:
+            return 0
+        return writes.prune(conn, ts_to_us(now - retention_s))
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosedError("the sample store is closed")
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection, opened on first use."""
+        self._check_open()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = schema.connect(self._target, uri=self._uri, wal=False)
+            conn.execute("PRAGMA query_only = ON")
+            with self._lock:
+                if self._closed:
+                    conn.close()
+                    raise StoreClosedError("the sample store is closed")
+                self._readers.append(conn)
+            self._local.conn = conn
+        return conn

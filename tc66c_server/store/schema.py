@@ -1,0 +1,186 @@
+"""The sample database's schema as numbered migrations, and how connections are opened.
+
+Layout (measured at ~30 bytes per 1 Hz sample on disk, see ``tests/test_store_size.py``):
+
+* ``samples``: one row per reading, keyed by its time in integer microseconds (the rowid,
+  so the key costs no index). Every quantity is the device's raw integer, stored as the
+  difference from its minute's *frame* (``minutes.base_*``): within a minute most values
+  move little, and SQLite stores small integers in 0-2 bytes instead of 3-4.
+* ``minutes``: one row per minute holding that frame plus a rollup of the three core
+  quantities (count, min, max, sum, trapezoid integrals, first/last sample), so statistics
+  and charts over long windows read one row per minute instead of sixty.
+* ``devices``: product, firmware, serial and power-on count, which change rarely; each
+  sample points at one row.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from .. import quantities as q
+
+US_PER_S = 1_000_000
+US_PER_MINUTE = 60 * US_PER_S
+#: The value columns of ``samples`` (and ``minutes.base_*``), in storage order.
+VALUE_COLUMNS: tuple[str, ...] = ("device", *(quantity.key for quantity in q.ALL))
+#: Joins each sample to its minute's frame; ``CROSS JOIN`` pins the loop order (minutes
+#: outside, a rowid range of samples inside), the fastest plan for every query here.
+FRAMED = (
+    "minutes AS m CROSS JOIN samples AS s ON s.ts_us BETWEEN m.minute * 60000000 "
+    "AND m.minute * 60000000 + 59999999"
+)
+BUSY_TIMEOUT_S = 10.0
+
+
+class SchemaError(RuntimeError):
+    """The database was written by a newer version of this program."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step: applied once, in order, and recorded in ``PRAGMA user_version``."""
+
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+# A migration is history: never edit one that has shipped, append a new one instead.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "samples framed per minute, minute rollups, device identities",
+        (
+            """CREATE TABLE devices (
+                id INTEGER PRIMARY KEY,
+                product TEXT NOT NULL,
+                firmware TEXT NOT NULL,
+                serial INTEGER NOT NULL,
+                runs INTEGER NOT NULL,
+                UNIQUE (product, firmware, serial, runs)
+            )""",
+            """CREATE TABLE samples (
+                ts_us INTEGER PRIMARY KEY,
+                device INTEGER NOT NULL,
+                voltage INTEGER NOT NULL,
+                current INTEGER NOT NULL,
+                power INTEGER NOT NULL,
+                resistance INTEGER NOT NULL,
+                temperature INTEGER NOT NULL,
+                d_plus INTEGER NOT NULL,
+                d_minus INTEGER NOT NULL,
+                group0_mah INTEGER NOT NULL,
+                group0_mwh INTEGER NOT NULL,
+                group1_mah INTEGER NOT NULL,
+                group1_mwh INTEGER NOT NULL
+            )""",
+            # energy_raw2 / charge_raw2: sum over consecutive samples inside the minute of
+            # (a + b) * dt_us in raw power / current units (twice the trapezoid integral,
+            # so it stays an exact integer). gap_max_us: the longest such dt, which tells a
+            # query whether the sums are valid for its gap threshold.
+            """CREATE TABLE minutes (
+                minute INTEGER PRIMARY KEY,
+                base_device INTEGER NOT NULL,
+                base_voltage INTEGER NOT NULL,
+                base_current INTEGER NOT NULL,
+                base_power INTEGER NOT NULL,
+                base_resistance INTEGER NOT NULL,
+                base_temperature INTEGER NOT NULL,
+                base_d_plus INTEGER NOT NULL,
+                base_d_minus INTEGER NOT NULL,
+                base_group0_mah INTEGER NOT NULL,
+                base_group0_mwh INTEGER NOT NULL,
+                base_group1_mah INTEGER NOT NULL,
+                base_group1_mwh INTEGER NOT NULL,
+                n INTEGER NOT NULL DEFAULT 0,
+                voltage_min INTEGER, voltage_max INTEGER, voltage_sum INTEGER,
+                current_min INTEGER, current_max INTEGER, current_sum INTEGER,
+                power_min INTEGER, power_max INTEGER, power_sum INTEGER,
+                energy_raw2 INTEGER, charge_raw2 INTEGER, gap_max_us INTEGER,
+                first_us INTEGER, first_current INTEGER, first_power INTEGER,
+                last_us INTEGER, last_current INTEGER, last_power INTEGER
+            )""",
+        ),
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def decoded(key: str, alias: str = "s", frame: str = "m") -> str:
+    """SQL for the raw device integer of column ``key`` (stored value plus its frame)."""
+    return f"({alias}.{key} + {frame}.base_{key})"
+
+
+def scaled(key: str, alias: str = "s", frame: str = "m") -> str:
+    """SQL for quantity ``key`` as a float at the device's resolution (like ``from_raw``)."""
+    return f"{decoded(key, alias, frame)} / {float(q.BY_KEY[key].scale)!r}"
+
+
+def us_to_ts_sql(column: str) -> str:
+    """SQL for integer microseconds as Unix seconds, the same float as ``codec.us_to_ts``."""
+    return f"{column} / 1000000.0"
+
+
+def connect(target: str, *, uri: bool = False, wal: bool = True) -> sqlite3.Connection:
+    """Open a connection in autocommit mode (transactions are explicit) with our pragmas."""
+    conn = sqlite3.connect(
+        target,
+        uri=uri,
+        timeout=BUSY_TIMEOUT_S,
+        isolation_level=None,
+        # Each connection is used by one thread at a time; the store closes them all at the
+        # end from the closing thread, which the default check would refuse.
+        check_same_thread=False,
+    )
+    if wal:
+        conn.execute("PRAGMA journal_mode = WAL")
+        # WAL keeps the database consistent on power loss with NORMAL; only the last
+        # commits may be lost, which is fine for a sample log.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        # The WAL file is reused rather than grown without bound after checkpoints.
+        conn.execute("PRAGMA journal_size_limit = 4194304")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, *, write: bool) -> Iterator[None]:
+    """Run the block in one transaction: IMMEDIATE for writers, a read snapshot otherwise.
+
+    Nested use joins the outer transaction, so query functions can be composed.
+    """
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to ``SCHEMA_VERSION``; return the version found before."""
+    with transaction(conn, write=True):
+        found = user_version(conn)
+        if found > SCHEMA_VERSION:
+            raise SchemaError(
+                f"database schema version {found} is newer than this program's "
+                f"({SCHEMA_VERSION}): upgrade tc66c-server or use another data directory"
+            )
+        for migration in MIGRATIONS[found:]:
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {migration.version:d}")
+    return found
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    """The schema version recorded in the database (0 for a new one)."""
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    return version
