@@ -200,8 +200,8 @@ class Poller:
         meter.open()
         self._meter = meter
         meter.check_mode()
-        reading = meter.read()
-        return reading
+        self._count(polls=1)
+        return meter.read()
 
     def _run(self) -> None:
         try:

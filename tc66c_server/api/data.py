@@ -112,9 +112,10 @@ def data(
     if max_points is not None and format == "json":
         series = runtime.store.buckets(start_ts, end_ts, max_points, extras)
         stamps = iso_many([b[0] for b in series.rows])
-        points = [dict(zip(series.columns, row, strict=True)) for row in series.rows]
-        for point, stamp in zip(points, stamps, strict=True):
-            point["timestamp"] = stamp
+        points: list[dict[str, Any]] = [
+            {**dict(zip(series.columns, row, strict=True)), "timestamp": stamp}
+            for row, stamp in zip(series.rows, stamps, strict=True)
+        ]
         body["bucket_seconds"] = series.width_s
         body["count"] = len(points)
         body["data"] = points

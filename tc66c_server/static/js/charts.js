@@ -94,7 +94,6 @@ export class ChartGroup {
       u.setData(this.buffer.columns(key), false);
       if (range) u.setScale("x", { min: range.min, max: range.max });
       this.figures[key].dataset.points = points;
-      this.#readout(u, key);
     }
   }
 
@@ -174,6 +173,8 @@ export class ChartGroup {
       hooks: {
         setSelect: [(u) => this.#selected(u)],
         setCursor: [(u) => this.#readout(u, key)],
+        // After new data the cursor index is only settled once uPlot has redrawn.
+        draw: [(u) => this.#readout(u, key)],
       },
     };
   }
@@ -188,7 +189,6 @@ export class ChartGroup {
   }
 
   #startPan(u, down) {
-    down.preventDefault();
     const start = { ...(this.range || { min: u.scales.x.min, max: u.scales.x.max }) };
     const sPerPx = (start.max - start.min) / (u.bbox.width / uPlot.pxRatio);
     const move = (e) => {
@@ -209,7 +209,7 @@ export class ChartGroup {
     const out = this.figures[key].querySelector(".chart-readout");
     const b = this.buffer;
     let i = u.cursor.idx;
-    const hovering = i !== null && i !== undefined;
+    const hovering = i !== null && i !== undefined && i < b.x.length;
     if (!hovering) i = b.x.length - 1;
     if (i < 0 || i >= b.x.length) {
       out.textContent = "";
