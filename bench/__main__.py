@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .common import Figure, machine
@@ -34,7 +34,7 @@ def main() -> int:
     elapsed = time.perf_counter() - started
     print(render_table(figures))
     if not args.no_write:
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         DOC.write_text(render_markdown(figures, machine(), stamp, elapsed, args.quick))
         print(f"wrote {DOC}")
     return 0

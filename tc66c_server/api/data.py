@@ -112,8 +112,11 @@ def data(
     if max_points is not None and format == "json":
         series = runtime.store.buckets(start_ts, end_ts, max_points, extras)
         stamps = iso_many([b[0] for b in series.rows])
+        # Bucket columns are (ts, count, <key>, <key>_min, <key>_max, ...): ts becomes the
+        # ISO timestamp and count the number of samples merged into the bucket.
+        names = ["samples" if c == "count" else c for c in series.columns]
         points: list[dict[str, Any]] = [
-            {**dict(zip(series.columns, row, strict=True)), "timestamp": stamp}
+            {"timestamp": stamp, **dict(zip(names[1:], row[1:], strict=True))}
             for row, stamp in zip(series.rows, stamps, strict=True)
         ]
         body["bucket_seconds"] = series.width_s

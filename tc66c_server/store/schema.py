@@ -1,16 +1,16 @@
 """The sample database's schema as numbered migrations, and how connections are opened.
 
-Layout (measured at ~30 bytes per 1 Hz sample on disk, see ``tests/test_store_size.py``):
+Layout (about 34 bytes per 1 Hz sample on disk, measured by ``tests/test_store_size.py``):
 
 * ``samples``: one row per reading, keyed by its time in integer microseconds (the rowid,
-  so the key costs no index). Every quantity is the device's raw integer, stored as the
-  difference from its minute's *frame* (``minutes.base_*``): within a minute most values
-  move little, and SQLite stores small integers in 0-2 bytes instead of 3-4.
-* ``minutes``: one row per minute holding that frame plus a rollup of the three core
-  quantities (count, min, max, sum, trapezoid integrals, first/last sample), so statistics
-  and charts over long windows read one row per minute instead of sixty.
+  so the key needs no index). Values are the device's raw integers, stored as differences
+  (see ``frames.py``), which SQLite packs into 0-2 bytes each.
+* ``minutes``: one row per minute that has samples: the base its differences start from,
+  and a rollup of the three core quantities (count, min, max, sum, trapezoid integrals,
+  first and last sample, the step from the previous minute), so statistics and charts over
+  long windows read one row per minute instead of sixty.
 * ``devices``: product, firmware, serial and power-on count, which change rarely; each
-  sample points at one row.
+  sample refers to one row.
 """
 
 from __future__ import annotations
@@ -26,12 +26,6 @@ US_PER_S = 1_000_000
 US_PER_MINUTE = 60 * US_PER_S
 #: The value columns of ``samples`` (and ``minutes.base_*``), in storage order.
 VALUE_COLUMNS: tuple[str, ...] = ("device", *(quantity.key for quantity in q.ALL))
-#: Joins each sample to its minute's frame; ``CROSS JOIN`` pins the loop order (minutes
-#: outside, a rowid range of samples inside), the fastest plan for every query here.
-FRAMED = (
-    "minutes AS m CROSS JOIN samples AS s ON s.ts_us BETWEEN m.minute * 60000000 "
-    "AND m.minute * 60000000 + 59999999"
-)
 BUSY_TIMEOUT_S = 10.0
 
 
@@ -77,10 +71,11 @@ MIGRATIONS: tuple[Migration, ...] = (
                 group1_mah INTEGER NOT NULL,
                 group1_mwh INTEGER NOT NULL
             )""",
-            # energy_raw2 / charge_raw2: sum over consecutive samples inside the minute of
-            # (a + b) * dt_us in raw power / current units (twice the trapezoid integral,
-            # so it stays an exact integer). gap_max_us: the longest such dt, which tells a
-            # query whether the sums are valid for its gap threshold.
+            # energy_raw2 / charge_raw2: the sum over consecutive samples inside the minute
+            # of (a + b) * dt_us in raw power / current units (twice the trapezoid integral,
+            # an exact integer). gap_max_us: the longest such dt, which tells a query whether
+            # the sums hold for its gap threshold. link_*: the step from the previous
+            # minute's last sample and that sample's current and power.
             """CREATE TABLE minutes (
                 minute INTEGER PRIMARY KEY,
                 base_device INTEGER NOT NULL,
@@ -101,27 +96,13 @@ MIGRATIONS: tuple[Migration, ...] = (
                 power_min INTEGER, power_max INTEGER, power_sum INTEGER,
                 energy_raw2 INTEGER, charge_raw2 INTEGER, gap_max_us INTEGER,
                 first_us INTEGER, first_current INTEGER, first_power INTEGER,
-                last_us INTEGER, last_current INTEGER, last_power INTEGER
+                last_us INTEGER, last_current INTEGER, last_power INTEGER,
+                link_us INTEGER, link_current INTEGER, link_power INTEGER
             )""",
         ),
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
-
-
-def decoded(key: str, alias: str = "s", frame: str = "m") -> str:
-    """SQL for the raw device integer of column ``key`` (stored value plus its frame)."""
-    return f"({alias}.{key} + {frame}.base_{key})"
-
-
-def scaled(key: str, alias: str = "s", frame: str = "m") -> str:
-    """SQL for quantity ``key`` as a float at the device's resolution (like ``from_raw``)."""
-    return f"{decoded(key, alias, frame)} / {float(q.BY_KEY[key].scale)!r}"
-
-
-def us_to_ts_sql(column: str) -> str:
-    """SQL for integer microseconds as Unix seconds, the same float as ``codec.us_to_ts``."""
-    return f"{column} / 1000000.0"
 
 
 def connect(target: str, *, uri: bool = False, wal: bool = True) -> sqlite3.Connection:
