@@ -13,10 +13,6 @@ export default {
   "q.d_minus": "D−",
   "q.group0": "Energy group 0",
   "q.group1": "Energy group 1",
-  "q.group0_mah": "Group 0 charge",
-  "q.group0_mwh": "Group 0 energy",
-  "q.group1_mah": "Group 1 charge",
-  "q.group1_mwh": "Group 1 energy",
 
   "live.title": "Live values",
   "live.age": "Last sample {age} ago",
@@ -37,6 +33,7 @@ export default {
   "conn.serial": "Serial",
   "conn.no_device": "No meter identified yet",
   "conn.port": "Port {port}",
+  "conn.port_resolved": "Port {port} → {path}",
   "conn.retrying": "The server keeps retrying on its own.",
   "conn.server_unreachable": "The dashboard cannot reach the server. Is it still running?",
   "conn.details": "Counters",

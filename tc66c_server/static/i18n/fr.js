@@ -13,10 +13,6 @@ export default {
   "q.d_minus": "D−",
   "q.group0": "Groupe d’énergie 0",
   "q.group1": "Groupe d’énergie 1",
-  "q.group0_mah": "Charge du groupe 0",
-  "q.group0_mwh": "Énergie du groupe 0",
-  "q.group1_mah": "Charge du groupe 1",
-  "q.group1_mwh": "Énergie du groupe 1",
 
   "live.title": "Valeurs en direct",
   "live.age": "Dernière mesure il y a {age}",
@@ -37,6 +33,7 @@ export default {
   "conn.serial": "N° de série",
   "conn.no_device": "Aucun appareil identifié pour l’instant",
   "conn.port": "Port {port}",
+  "conn.port_resolved": "Port {port} → {path}",
   "conn.retrying": "Le serveur réessaie tout seul.",
   "conn.server_unreachable": "Le tableau de bord n’arrive pas à joindre le serveur. Est-il toujours lancé ?",
   "conn.details": "Compteurs",

@@ -2,6 +2,8 @@
 // write token, URL builders, and the live feed (event stream, polling when it fails).
 // Every URL is relative so the page works behind a reverse-proxy prefix.
 
+import { formatPeriod } from "./windows.js";
+
 const TOKEN_KEY = "tc66c.token";
 
 /** An API error answer: HTTP status plus the contract's {code, message, details}. */
@@ -70,18 +72,22 @@ export function postJson(path, body) {
 }
 
 /**
- * The URL of `api/data/<period>` with its options. `start`/`end` (unix seconds) narrow the
- * range to a zoomed span; they are an extension the server may ignore.
+ * The URL of `api/data/<period>` with its options. With `end` (unix seconds) the period is
+ * the one ending then instead of now: a zoomed span.
  */
-export function dataUrl(period, { maxPoints, fields, format, start, end } = {}) {
+export function dataUrl(period, { maxPoints, fields, format, end } = {}) {
   const params = new URLSearchParams();
   if (fields) params.set("fields", fields);
-  if (maxPoints) params.set("max_points", String(Math.max(1, Math.round(maxPoints))));
+  if (maxPoints) params.set("max_points", String(Math.max(2, Math.round(maxPoints))));
   if (format) params.set("format", format);
-  if (Number.isFinite(start)) params.set("start", new Date(start * 1000).toISOString());
-  if (Number.isFinite(end)) params.set("end", new Date(end * 1000).toISOString());
+  if (Number.isFinite(end)) params.set("end", end.toFixed(3));
   const query = params.toString();
   return `api/data/${encodeURIComponent(period)}${query ? `?${query}` : ""}`;
+}
+
+/** The URL of the samples between `start` and `end` (unix seconds), as `dataUrl` options. */
+export function rangeUrl(start, end, options = {}) {
+  return dataUrl(formatPeriod(end - start), { ...options, end });
 }
 
 const RETRY_FIRST_MS = 5000;

@@ -45,7 +45,8 @@ export class ChartGroup {
   /**
    * @param {Record<string, HTMLElement>} figures chart container per quantity key
    * @param {import("./series.js").SeriesBuffer} buffer the data, shared by all charts
-   * @param {{onZoom: Function, onPan: Function, onPanEnd: Function, onReset: Function}} handlers
+   * @param {{onZoom: Function, onPan: Function, onPanEnd: Function, onReset: Function,
+   *   onResize?: Function}} handlers
    */
   constructor(figures, buffer, handlers) {
     this.figures = figures;
@@ -144,7 +145,7 @@ export class ChartGroup {
       ],
       bands: [{ series: [3, 2], fill: rgba(color, 0.14) }],
       axes: [
-        { ...axis, values: timeTicks, space: 80 },
+        { ...axis, values: timeTicks, space: (u, i, min, max, plotPx) => (plotPx < 450 ? 40 : 80) },
         {
           ...axis,
           label: q.unit,
@@ -204,13 +205,20 @@ export class ChartGroup {
     document.addEventListener("mouseup", up);
   }
 
-  /** The read-out above a chart: exact value and time under the cursor, else the last point. */
+  /**
+   * The read-out above a chart: exact value and time under the cursor, else the last point
+   * on screen.
+   */
   #readout(u, key) {
     const out = this.figures[key].querySelector(".chart-readout");
     const b = this.buffer;
     let i = u.cursor.idx;
     const hovering = i !== null && i !== undefined && i < b.x.length;
-    if (!hovering) i = b.x.length - 1;
+    if (!hovering) {
+      const right = this.range ? this.range.max : Infinity;
+      i = b.x.length - 1;
+      while (i > 0 && b.x[i] > right) i -= 1;
+    }
     if (i < 0 || i >= b.x.length) {
       out.textContent = "";
       return;

@@ -10,9 +10,10 @@ import { locale, t } from "./i18n.js";
 const FIELDS = ["port", "polling_interval", "data_retention_minutes"];
 
 export class ConfigForm {
-  constructor(form, { onSaved }) {
+  /** `onConfig(config, saved)` is called with the server's configuration, read or saved. */
+  constructor(form, { onConfig }) {
     this.form = form;
-    this.onSaved = onSaved;
+    this.onConfig = onConfig;
     this.inputs = {
       port: byTestId("config-port", form),
       polling_interval: byTestId("config-interval", form),
@@ -24,7 +25,7 @@ export class ConfigForm {
     this.submitButton = byTestId("config-submit", form);
     this.datalist = form.querySelector("#port-list");
     this.detected = byTestId("config-detected", form);
-    this.config = null;
+    this.config = null; // the server's configuration, once read
     this.ports = [];
     this.dirty = false;
     this.messageKey = null;
@@ -49,7 +50,9 @@ export class ConfigForm {
 
   async loadConfig() {
     try {
-      this.#fill(await getJson("api/config"));
+      const config = await getJson("api/config");
+      this.#fill(config);
+      this.onConfig(config, false);
     } catch {
       this.#say("config.load_failed", "error");
     }
@@ -87,7 +90,7 @@ export class ConfigForm {
       this.dirty = false;
       this.#fill(config);
       this.#say("config.saved", "success");
-      this.onSaved(config);
+      this.onConfig(config, true);
     } catch (err) {
       this.#failed(err);
     } finally {
@@ -131,7 +134,7 @@ export class ConfigForm {
     const c = this.config || {};
     const out = {};
     const port = this.inputs.port.value.trim();
-    if (port !== c.port) out.port = port;
+    if (port !== (c.port ?? "")) out.port = port;
     const interval = this.#number(this.inputs.polling_interval.value);
     if (interval !== c.polling_interval) out.polling_interval = interval;
     const retention = this.#number(this.inputs.data_retention_minutes.value);

@@ -96,7 +96,12 @@ export class ConnectionPanel {
       this.deviceEl.append(el("span", { class: "muted" }, t("conn.no_device")));
     }
 
-    setText(this.portEl, m.port ? t("conn.port", { port: m.port }) : "");
+    let portText = m.port ? t("conn.port", { port: m.port }) : "";
+    if (m.port && m.device_path && m.device_path !== m.port) {
+      // "auto" or "demo": say which device it resolved to.
+      portText = t("conn.port_resolved", { port: m.port, path: m.device_path });
+    }
+    setText(this.portEl, portText);
 
     const showError = state === "disconnected" && Boolean(m.last_error);
     this.errorBox.hidden = !(showError || state === "offline");

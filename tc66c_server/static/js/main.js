@@ -47,6 +47,7 @@ async function main() {
   });
   const footer = { version: $(".footer-version"), feed: byTestId("feed-mode"), status: null };
   let feedMode = "connecting";
+  let started = false;
 
   const feed = new LiveFeed({
     onSample: (sample) => {
@@ -85,6 +86,8 @@ async function main() {
       footer.status = status;
       connection.updateStatus(status);
       applySettings(status.polling_interval, status.retention_minutes);
+      // The server was away when the page opened: read the settings now that it answers.
+      if (started && !config.config) config.start();
     } catch {
       connection.serverUnreachable();
     }
@@ -102,9 +105,9 @@ async function main() {
   }
 
   const config = new ConfigForm(byTestId("config-form"), {
-    onSaved: (cfg) => {
+    onConfig: (cfg, saved) => {
       applySettings(cfg.polling_interval, cfg.data_retention_minutes);
-      refreshStatus();
+      if (saved) refreshStatus();
     },
   });
 
@@ -123,6 +126,7 @@ async function main() {
   timeline.start();
   stats.start();
   config.start();
+  started = true;
   firstSample();
   feed.start();
   setInterval(refreshStatus, STATUS_REFRESH_MS);

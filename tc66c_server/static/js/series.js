@@ -76,6 +76,15 @@ export class SeriesBuffer {
   }
 
   /**
+   * From now on merge live samples into buckets of `bucketS` seconds: for raw history whose
+   * live continuation would otherwise outgrow the chart's width.
+   */
+  mergeLiveInto(bucketS, intervalS) {
+    this.bucketS = bucketS;
+    this.spacingS = Math.max(bucketS, intervalS > 0 ? intervalS : 1);
+  }
+
+  /**
    * Add one live sample. In a bucketed series a sample inside the last bucket is merged into
    * it (running average, min, max) so the point count stays near the chart width; otherwise
    * it starts a new point (a new bucket on the same grid, or a raw point).

@@ -1,21 +1,14 @@
 // What the charts show: the selected window, following live or paused, zoom and pan, loading
-// history from the API and appending live samples, the CSV export link. The drawing itself is
-// charts.js; the data columns are series.js.
+// history from the API and appending live samples. The drawing is charts.js, the data
+// columns series.js, the toolbar controls.js.
 
-import { dataUrl, getJson } from "./api.js";
+import { dataUrl, getJson, rangeUrl } from "./api.js";
 import { ChartGroup, CHART_KEYS } from "./charts.js";
 import { noteServerNow, serverNow } from "./clock.js";
-import { el, setText } from "./dom.js";
+import { ChartControls } from "./controls.js";
 import { parseTimestamp } from "./format.js";
-import { t } from "./i18n.js";
 import { SeriesBuffer } from "./series.js";
-import {
-  availableWindows,
-  DEFAULT_WINDOW,
-  periodSeconds,
-  pickWindow,
-  windowName,
-} from "./windows.js";
+import { availableWindows, DEFAULT_WINDOW, periodSeconds, pickWindow } from "./windows.js";
 
 const STORAGE_KEY = "tc66c.window";
 /** Reload the whole window this often while following, to stay in step with the server. */
@@ -23,6 +16,7 @@ const RESYNC_MS = 10 * 60 * 1000;
 /** Reload when the chart width changed by more than this fraction. */
 const RELOAD_WIDTH_CHANGE = 0.25;
 const RECENT_SAMPLES = 30;
+const LOAD_RETRY_MS = 5000;
 
 export class Timeline {
   /**
@@ -30,15 +24,15 @@ export class Timeline {
    *   toolbar: HTMLElement, onWindowChange: (period: string) => void}} parts
    */
   constructor({ figures, windowGroup, toolbar, onWindowChange }) {
-    this.windowGroup = windowGroup;
-    this.toolbar = toolbar;
-    this.exportLink = toolbar.querySelector('[data-testid="export-csv"]');
-    this.statusEl = toolbar.querySelector('[data-testid="chart-status"]');
     this.onWindowChange = onWindowChange;
+    this.controls = new ChartControls(windowGroup, toolbar, {
+      onWindow: (period) => this.setWindow(period),
+      onAction: (action) => this.#action(action),
+    });
     this.buffer = new SeriesBuffer(CHART_KEYS);
     this.charts = new ChartGroup(figures, this.buffer, {
       onZoom: (min, max) => this.zoomTo(min, max),
-      onPan: (min, max) => this.#showView(min, max),
+      onPan: (min, max) => this.panTo(min, max),
       onPanEnd: () => this.#refine(),
       onReset: () => this.follow(),
       onResize: (width) => this.#resized(width),
@@ -55,12 +49,12 @@ export class Timeline {
     this.lastLoadWidth = 0;
     this.seq = 0;
     this.loadState = "loading";
-    this.rangeSupported = true; // until the server shows it ignores start/end
+    this.rangeSupported = true; // until the server shows it ignores `end`
     this.recent = [];
     this.lastAdvance = 0;
     this.resyncTimer = null;
     this.resizeTimer = null;
-    toolbar.addEventListener("click", (e) => this.#toolbarClick(e));
+    this.retryTimer = null;
   }
 
   start() {
@@ -76,6 +70,7 @@ export class Timeline {
 
   /** Offer the windows the retention (minutes) can fill; move to a shorter one if needed. */
   setRetention(retentionMinutes) {
+    if (!(retentionMinutes > 0)) return;
     const offered = availableWindows(retentionMinutes);
     if (offered.join() === this.offered.join()) return;
     this.offered = offered;
@@ -119,7 +114,12 @@ export class Timeline {
     try {
       answer = await getJson(dataUrl(this.period, { maxPoints: width }));
     } catch {
-      if (seq === this.seq) this.#setLoadState("error");
+      if (seq !== this.seq) return;
+      this.#setLoadState("error");
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => {
+        if (this.following && seq === this.seq) this.load();
+      }, LOAD_RETRY_MS);
       return;
     }
     if (seq !== this.seq) return;
@@ -127,6 +127,10 @@ export class Timeline {
     const start = parseTimestamp(answer.start_time);
     if (Number.isFinite(end)) noteServerNow(end);
     this.buffer.load(answer.data || [], answer.bucket_seconds || 0, this.intervalS);
+    if (!this.buffer.bucketS && this.windowS / this.intervalS > 1.5 * width) {
+      // Raw history (few points so far) but live data would outgrow the chart: merge it.
+      this.buffer.mergeLiveInto(Math.ceil(this.windowS / width), this.intervalS);
+    }
     this.loadedUntil = Number.isFinite(end) ? end : serverNow();
     this.loaded = {
       min: Number.isFinite(start) ? start : this.loadedUntil - this.windowS,
@@ -185,13 +189,18 @@ export class Timeline {
     this.load();
   }
 
+  /** Show [min, max] while dragging (Shift+drag): pauses following; data follows on release. */
+  panTo(min, max) {
+    this.following = false;
+    this.zoomed = true;
+    this.#showView(min, max);
+  }
+
   /** Move the view by `fraction` of its width (negative: back in time). */
   pan(fraction) {
     const v = this.view || this.charts.range || this.#liveRange();
     const shift = (v.max - v.min) * fraction;
-    this.following = false;
-    this.zoomed = true;
-    this.#showView(v.min + shift, v.max + shift);
+    this.panTo(v.min + shift, v.max + shift);
     this.#refine();
   }
 
@@ -243,7 +252,7 @@ export class Timeline {
     this.#renderControls();
   }
 
-  /** Fetch the zoomed span at full resolution, when the server supports start/end. */
+  /** Fetch the zoomed span at full resolution (`end` narrows the period to the view). */
   async #refine() {
     const v = this.view;
     if (!v || !this.rangeSupported || !this.zoomed) return;
@@ -253,7 +262,7 @@ export class Timeline {
     const seq = ++this.seq;
     let answer;
     try {
-      answer = await getJson(dataUrl(this.period, { maxPoints: width, start: v.min, end: v.max }));
+      answer = await getJson(rangeUrl(v.min, v.max, { maxPoints: width }));
     } catch {
       return;
     }
@@ -261,7 +270,7 @@ export class Timeline {
     const start = parseTimestamp(answer.start_time);
     const tolerance = Math.max(2, (v.max - v.min) * 0.02);
     if (!(Math.abs(start - v.min) <= tolerance)) {
-      this.rangeSupported = false; // the server answered the whole window: keep what we have
+      this.rangeSupported = false; // the server ignored `end`: keep the window's data
       return;
     }
     this.buffer.load(answer.data || [], answer.bucket_seconds || 0, this.intervalS);
@@ -281,9 +290,7 @@ export class Timeline {
     this.resizeTimer = setTimeout(() => (this.following ? this.load() : this.#refine()), 400);
   }
 
-  #toolbarClick(e) {
-    const button = e.target.closest("button[data-action]");
-    if (!button || button.disabled) return;
+  #action(name) {
     const actions = {
       "pan-left": () => this.pan(-0.25),
       "pan-right": () => this.pan(0.25),
@@ -292,7 +299,7 @@ export class Timeline {
       "reset-zoom": () => this.follow(),
       follow: () => (this.following ? this.pause() : this.follow()),
     };
-    actions[button.dataset.action]?.();
+    actions[name]?.();
   }
 
   #setLoadState(state) {
@@ -301,48 +308,17 @@ export class Timeline {
   }
 
   #renderWindows() {
-    const group = this.windowGroup;
-    group.replaceChildren();
-    for (const period of this.offered) {
-      const button = el("button", {
-        type: "button",
-        class: "btn btn-window",
-        "data-window": period,
-        "aria-pressed": String(period === this.period),
-      }, windowName(period));
-      button.addEventListener("click", () => this.setWindow(period));
-      group.append(button);
-    }
-    group.dataset.selected = this.period;
+    this.controls.renderWindows(this.offered, this.period);
   }
 
   #renderControls() {
-    const tb = this.toolbar;
-    tb.querySelector('[data-action="reset-zoom"]').disabled = !this.zoomed;
-    const followBtn = tb.querySelector('[data-action="follow"]');
-    followBtn.setAttribute("aria-pressed", String(this.following));
-    setText(followBtn, this.following ? t("charts.pause") : t("charts.follow"));
-    let status;
-    if (this.loadState === "error") status = "error";
-    else if (this.loadState === "loading") status = "loading";
-    else status = this.following ? "live" : this.zoomed ? "zoomed" : "paused";
-    this.statusEl.dataset.state = status;
-    setText(this.statusEl, t(`charts.status.${status}`));
-    this.toolbar.dataset.following = String(this.following);
-    this.#renderExport();
-  }
-
-  #renderExport() {
-    const range = this.following ? null : this.view;
-    const href = dataUrl(this.period, {
-      format: "csv",
-      fields: "all",
-      start: range?.min,
-      end: range?.max,
+    this.controls.render({
+      following: this.following,
+      zoomed: this.zoomed,
+      loadState: this.loadState,
+      period: this.period,
+      view: this.view,
     });
-    this.exportLink.setAttribute("href", href);
-    const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
-    this.exportLink.setAttribute("download", `tc66c-${stamp}-${this.period}.csv`);
   }
 }
 

@@ -1,0 +1,78 @@
+// The chart toolbar: window preset buttons, pan / zoom / reset / pause buttons, the status
+// line, and the CSV export link of what is on screen. It renders state and reports clicks;
+// timeline.js decides what they do.
+
+import { dataUrl, rangeUrl } from "./api.js";
+import { el, setText } from "./dom.js";
+import { t } from "./i18n.js";
+import { windowName } from "./windows.js";
+
+export class ChartControls {
+  /**
+   * @param {HTMLElement} windowGroup the preset buttons' container
+   * @param {HTMLElement} toolbar the buttons, status line and export link
+   * @param {{onWindow: (period: string) => void, onAction: (action: string) => void}} handlers
+   */
+  constructor(windowGroup, toolbar, { onWindow, onAction }) {
+    this.windowGroup = windowGroup;
+    this.toolbar = toolbar;
+    this.onWindow = onWindow;
+    this.exportLink = toolbar.querySelector('[data-testid="export-csv"]');
+    this.statusEl = toolbar.querySelector('[data-testid="chart-status"]');
+    this.followButton = toolbar.querySelector('[data-action="follow"]');
+    this.resetButton = toolbar.querySelector('[data-action="reset-zoom"]');
+    toolbar.addEventListener("click", (e) => {
+      const button = e.target.closest("button[data-action]");
+      if (button && !button.disabled) onAction(button.dataset.action);
+    });
+  }
+
+  /** Show the offered windows with `period` pressed. */
+  renderWindows(offered, period) {
+    const group = this.windowGroup;
+    group.dataset.selected = period;
+    const buttons = [...group.querySelectorAll("button[data-window]")];
+    if (buttons.map((b) => b.dataset.window).join() === offered.join()) {
+      // Same choices: update in place so keyboard focus stays on the pressed button.
+      for (const b of buttons) {
+        b.setAttribute("aria-pressed", String(b.dataset.window === period));
+        setText(b, windowName(b.dataset.window));
+      }
+      return;
+    }
+    group.replaceChildren();
+    for (const p of offered) {
+      const button = el("button", {
+        type: "button",
+        class: "btn btn-window",
+        "data-window": p,
+        "aria-pressed": String(p === period),
+      }, windowName(p));
+      button.addEventListener("click", () => this.onWindow(p));
+      group.append(button);
+    }
+  }
+
+  /**
+   * Show the view's state: `following` live or not, `zoomed`, `loadState` ("loading",
+   * "ready", "error"); the export link covers `period`, narrowed to `view` when not following.
+   */
+  render({ following, zoomed, loadState, period, view }) {
+    this.resetButton.disabled = !zoomed;
+    this.followButton.dataset.following = String(following);
+    setText(this.followButton, following ? t("charts.pause") : t("charts.follow"));
+    let status;
+    if (loadState === "error") status = "error";
+    else if (loadState === "loading") status = "loading";
+    else status = following ? "live" : zoomed ? "zoomed" : "paused";
+    this.statusEl.dataset.state = status;
+    setText(this.statusEl, t(`charts.status.${status}`));
+    this.toolbar.dataset.following = String(following);
+
+    const csv = { format: "csv", fields: "all" };
+    const href = following || !view ? dataUrl(period, csv) : rangeUrl(view.min, view.max, csv);
+    this.exportLink.setAttribute("href", href);
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+    this.exportLink.setAttribute("download", `tc66c-${stamp}-${period}.csv`);
+  }
+}
