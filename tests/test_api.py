@@ -11,7 +11,9 @@ from fastapi.testclient import TestClient
 
 from tc66c_server.api.app import create_app
 from tc66c_server.emulator import EmulatorHost
+from tc66c_server.reading import Sample
 from tc66c_server.runtime import Runtime, ServerSettings
+from tc66c_server.timefmt import parse_iso
 
 from .apihelpers import assert_error, make_runtime
 
@@ -283,3 +285,18 @@ def test_samples_persist_across_a_restart(emulator: EmulatorHost, tmp_path: Path
     with TestClient(create_app(again)) as client:
         assert client.get("/api/status").json()["data_count"] == count
         assert client.get("/api/data/latest").status_code == 200
+
+
+def test_retention_change_prunes_old_samples_at_once(client: TestClient, runtime: Runtime) -> None:
+    latest = runtime.latest
+    assert latest is not None
+    now = time.time()
+    old = [Sample(now - 3600 - k, latest.reading) for k in range(100)]
+    runtime.store.add_many(old)
+    runtime.store.flush()
+    assert client.get("/api/data/2h").json()["count"] >= 100
+    response = client.post("/api/config", json={"data_retention_minutes": 30})
+    assert response.status_code == 200
+    assert client.get("/api/data/2h").json()["count"] < 100
+    oldest = client.get("/api/status").json()["oldest_data"]
+    assert parse_iso(oldest) > now - 30 * 60 - 5
