@@ -12,6 +12,14 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+# Node.js runs the dashboard's pure JavaScript modules' unit tests (node --test).
+if ! command -v node >/dev/null 2>&1; then
+  echo "Installing Debian's nodejs for the dashboard unit tests..."
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs >/dev/null
+fi
+
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
@@ -23,5 +31,7 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy"
 .venv/bin/mypy
+echo "== node --test (dashboard logic)"
+node --test tests/js/
 echo "== pytest"
 exec .venv/bin/python -m pytest "$@"
