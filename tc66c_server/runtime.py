@@ -86,6 +86,7 @@ class Runtime:
 
     def stop(self) -> None:
         """Stop acquisition, write pending samples, close the port and the emulator."""
+        log.info(self.messages("shutdown"))
         self.poller.stop()
         self.store.close()
         self._stop_demo()

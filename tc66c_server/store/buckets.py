@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from .. import quantities as q
 from .codec import ts_to_us
-from .queries import CORE_KEYS, quantity_keys
-from .schema import FRAMED, US_PER_MINUTE, US_PER_S, decoded
+from .frames import decoded_samples, scaled, seconds, window_params
+from .queries import quantity_keys
+from .schema import US_PER_MINUTE, US_PER_S
 
 #: Bucket widths in seconds, smallest first; past the end, whole days doubling.
 LADDER_S: tuple[int, ...] = (
@@ -33,7 +34,8 @@ class BucketSeries:
 
     ``columns`` is ``("ts", "count", key, key_min, key_max, ...)`` for the voltage, current,
     power and each requested field: ``ts`` is the bucket start (Unix s), ``key`` the mean
-    (one decimal beyond the device's resolution), ``key_min``/``key_max`` the extremes.
+    (rounded by SQLite to one decimal beyond the device's resolution), ``key_min`` and
+    ``key_max`` the extremes at the device's resolution.
     """
 
     width_s: float
@@ -45,12 +47,14 @@ def bucket_width_s(start_ts: float, end_ts: float, max_points: int) -> int:
     """The smallest ladder width whose aligned buckets over the window number <= max_points."""
     if max_points < 1:
         raise ValueError(f"max_points must be at least 1, not {max_points}")
-    start_s, end_s = max(start_ts, 0.0), max(end_ts, 0.0)
+    # In microseconds, as the query counts them, so a float edge cannot add a bucket.
+    start_us, end_us = ts_to_us(max(start_ts, 0.0)), ts_to_us(max(end_ts, 0.0))
     width = LADDER_S[0]
     widths = iter(LADDER_S)
     while True:
         width = next(widths, width * 2)
-        if int(end_s // width) - int(start_s // width) + 1 <= max_points:
+        width_us = width * US_PER_S
+        if end_us // width_us - start_us // width_us + 1 <= max_points:
             return width
 
 
@@ -70,52 +74,41 @@ def buckets(
     width_us = width_s * US_PER_S
     first = ts_to_us(max(start_ts, 0.0)) // width_us * width_us
     last = (ts_to_us(max(end_ts, 0.0)) // width_us + 1) * width_us - 1
-    params = {
-        "w": width_us,
-        "a": first,
-        "b": last,
-        "m0": first // US_PER_MINUTE,
-        "m1": last // US_PER_MINUTE,
-    }
-    # Whole-minute buckets of the core quantities read one rollup row per minute.
-    from_rollups = width_us % US_PER_MINUTE == 0 and keys == CORE_KEYS
+    params = window_params(first, last) | {"w": width_us}
+    # Whole-minute buckets read one rollup row per minute.
+    from_rollups = width_us % US_PER_MINUTE == 0
     sql = _rollup_sql(keys) if from_rollups else _raw_sql(keys)
     rows: list[tuple[float, ...]] = conn.execute(sql, params).fetchall()
     return BucketSeries(float(width_s), columns, rows)
 
 
 def _raw_sql(keys: tuple[str, ...]) -> str:
-    aggregates = []
-    for key in keys:
-        quantity, value = q.BY_KEY[key], decoded(key)
-        aggregates.append(_scaled(f"AVG({value})", quantity, extra_decimal=True))
-        aggregates.append(_scaled(f"MIN({value})", quantity))
-        aggregates.append(_scaled(f"MAX({value})", quantity))
+    aggregates = [
+        f"{_mean(key, f'AVG({key})')}, {scaled(key, f'MIN({key})')}, {scaled(key, f'MAX({key})')}"
+        for key in keys
+    ]
     return f"""
-        SELECT s.ts_us / :w * :w / 1000000.0, COUNT(*), {", ".join(aggregates)}
-        FROM {FRAMED}
-        WHERE m.minute BETWEEN :m0 AND :m1 AND s.ts_us BETWEEN :a AND :b
-        GROUP BY s.ts_us / :w ORDER BY 1
+        SELECT {seconds("ts_us / :w * :w")}, COUNT(*), {", ".join(aggregates)}
+        FROM {decoded_samples(keys)} WHERE ts_us >= :a
+        GROUP BY ts_us / :w ORDER BY 1
     """
 
 
 def _rollup_sql(keys: tuple[str, ...]) -> str:
-    aggregates = []
-    for key in keys:
-        quantity = q.BY_KEY[key]
-        # Same double division as AVG over the raw rows, so both paths agree exactly.
-        aggregates.append(_scaled(f"SUM({key}_sum) * 1.0 / SUM(n)", quantity, extra_decimal=True))
-        aggregates.append(_scaled(f"MIN({key}_min)", quantity))
-        aggregates.append(_scaled(f"MAX({key}_max)", quantity))
+    # SUM * 1.0 / SUM(n) is the same double division AVG does over raw rows: both agree.
+    aggregates = [
+        f"{_mean(key, f'SUM({key}_sum) * 1.0 / SUM(n)')}, "
+        f"{scaled(key, f'MIN({key}_min)')}, {scaled(key, f'MAX({key}_max)')}"
+        for key in keys
+    ]
+    start_us = f"minute * {US_PER_MINUTE}"
     return f"""
-        SELECT minute * 60000000 / :w * :w / 1000000.0, SUM(n), {", ".join(aggregates)}
+        SELECT {seconds(f"{start_us} / :w * :w")}, SUM(n), {", ".join(aggregates)}
         FROM minutes WHERE minute BETWEEN :m0 AND :m1
-        GROUP BY minute * 60000000 / :w ORDER BY 1
+        GROUP BY {start_us} / :w ORDER BY 1
     """
 
 
-def _scaled(raw_sql: str, quantity: q.Quantity, *, extra_decimal: bool = False) -> str:
-    value = f"{raw_sql} / {float(quantity.scale)!r}"
-    if extra_decimal:
-        return f"ROUND({value}, {quantity.decimals + 1})"
-    return value
+def _mean(key: str, raw_mean: str) -> str:
+    """SQL for a mean of raw integers as a float with one decimal more than the device."""
+    return f"ROUND({scaled(key, raw_mean)}, {q.BY_KEY[key].decimals + 1})"

@@ -4,13 +4,14 @@ Within a minute each stored value is the raw device integer minus the one of the
 before it; the first sample of the minute is relative to the minute's ``base_*`` values.
 Successive readings differ little (the counters, temperature and data lines mostly not at
 all), and SQLite stores small integers in 0-2 bytes instead of 3-4, which is what keeps a
-sample near 30 bytes on disk. A value is rebuilt as base + running sum within its minute:
+sample near 32 bytes on disk. A value is rebuilt as base + running sum within its minute:
 in SQL by ``decoded_samples``, in Python by ``decode_run``; ``encode_run`` is the inverse.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import add, sub
 
 from .. import quantities as q
 from .schema import US_PER_MINUTE, US_PER_S
@@ -30,12 +31,21 @@ FRAMED = (
 IN_WINDOW = "m.minute BETWEEN :m0 AND :m1 AND s.ts_us <= :b"
 
 
-def decoded_samples(keys: Iterable[str], where: str = IN_WINDOW) -> str:
+def decoded_samples(keys: Iterable[str], where: str = IN_WINDOW, *, as_floats: bool = False) -> str:
     """A subquery yielding ``minute``, ``ts_us`` and the raw integer of each column in
-    ``keys`` (``device`` or quantity keys) for the samples of the minutes ``where`` selects."""
-    columns = "".join(f", m.base_{key} + SUM(s.{key}) OVER running AS {key}" for key in keys)
+    ``keys`` (``device`` or quantity keys) for the samples of the minutes ``where`` selects.
+
+    With ``as_floats`` the quantities come as floats at the device's resolution, and a
+    ``ts`` column gives the time in Unix seconds (converting here is faster than outside).
+    """
+    columns = []
+    for key in keys:
+        raw = f"m.base_{key} + SUM(s.{key}) OVER running"
+        columns.append(f", {scaled(key, f'({raw})') if as_floats else raw} AS {key}")
+    if as_floats:
+        columns.append(f", {seconds('s.ts_us')} AS ts")
     return f"""(
-        SELECT m.minute AS minute, s.ts_us AS ts_us{columns}
+        SELECT m.minute AS minute, s.ts_us AS ts_us{"".join(columns)}
         FROM {FRAMED}
         WHERE {where}
         WINDOW running AS (PARTITION BY m.minute ORDER BY s.ts_us ROWS UNBOUNDED PRECEDING)
@@ -67,7 +77,7 @@ def encode_run(previous: Values, run: Iterable[tuple[int, Values]]) -> list[tupl
     """``(ts_us, *differences)`` rows for samples in time order that follow ``previous``."""
     rows = []
     for ts_us, values in run:
-        rows.append((ts_us, *(value - prior for value, prior in zip(values, previous, strict=True))))
+        rows.append((ts_us, *map(sub, values, previous)))
         previous = values
     return rows
 
@@ -77,7 +87,6 @@ def decode_run(base: Values, rows: Iterable[Sequence[int]]) -> list[tuple[int, V
     decoded = []
     current = base
     for row in rows:
-        current = tuple(value + step for value, step in zip(current, row[1:], strict=True))
+        current = tuple(map(add, current, row[1:]))
         decoded.append((row[0], current))
     return decoded
-

@@ -7,17 +7,18 @@ from collections.abc import Iterable
 
 from .. import quantities as q
 from ..reading import Sample
-from .codec import decode, ts_to_us
-from .schema import FRAMED, US_PER_MINUTE, decoded, scaled, transaction, us_to_ts_sql
+from .codec import decode, ts_to_us, us_to_ts
+from .frames import decoded_samples, window_params
+from .schema import VALUE_COLUMNS, transaction
 
 CORE_KEYS: tuple[str, ...] = tuple(quantity.key for quantity in q.CORE)
 
+# The last minute's samples are decoded from its start; only its last row is kept.
 _LATEST = f"""
-SELECT s.ts_us, d.product, d.firmware, d.serial, d.runs,
-    {", ".join(decoded(quantity.key) for quantity in q.ALL)}
-FROM (SELECT * FROM samples ORDER BY ts_us DESC LIMIT 1) AS s
-JOIN minutes AS m ON m.minute = s.ts_us / {US_PER_MINUTE}
-JOIN devices AS d ON d.id = {decoded("device")}
+SELECT s.ts_us, d.product, d.firmware, d.serial, d.runs, {", ".join(VALUE_COLUMNS[1:])}
+FROM {decoded_samples(VALUE_COLUMNS, where="m.minute = (SELECT MAX(minute) FROM minutes)")} AS s
+JOIN devices AS d ON d.id = s.device
+ORDER BY s.ts_us DESC LIMIT 1
 """
 
 
@@ -51,7 +52,7 @@ def summary(conn: sqlite3.Connection) -> tuple[int, float | None, float | None]:
         newest = conn.execute("SELECT last_us FROM minutes ORDER BY minute DESC LIMIT 1").fetchone()
     if count == 0 or oldest is None or newest is None:
         return 0, None, None
-    return count, oldest[0] / 1e6, newest[0] / 1e6
+    return count, us_to_ts(oldest[0]), us_to_ts(newest[0])
 
 
 def sample_range(
@@ -68,11 +69,8 @@ def sample_range(
     if end_us < start_us:
         return []
     sql = f"""
-        SELECT {us_to_ts_sql("s.ts_us")}, {", ".join(scaled(key) for key in keys)}
-        FROM {FRAMED}
-        WHERE m.minute BETWEEN ? AND ? AND s.ts_us BETWEEN ? AND ?
-        ORDER BY m.minute, s.ts_us
+        SELECT ts, {", ".join(keys)} FROM {decoded_samples(keys, as_floats=True)}
+        WHERE ts_us >= :a
     """
-    params = (start_us // US_PER_MINUTE, end_us // US_PER_MINUTE, start_us, end_us)
-    rows: list[tuple[float, ...]] = conn.execute(sql, params).fetchall()
+    rows: list[tuple[float, ...]] = conn.execute(sql, window_params(start_us, end_us)).fetchall()
     return rows

@@ -23,7 +23,7 @@ from .codec import encode, ts_to_us
 from .stats import Stats, stats
 from .writer import Job, Writer
 
-BULK_CHUNK = 50_000
+BULK_CHUNK = 20_000
 
 
 class StoreClosedError(RuntimeError):
@@ -88,18 +88,20 @@ class SampleStore:
         written = 0
         job: Job | None = None
         iterator = iter(samples)
-        while chunk := list(itertools.islice(iterator, BULK_CHUNK)):
-            raws = [encode(sample) for sample in chunk]  # overlaps with the previous insert
-            if job is not None:
+        try:
+            while chunk := list(itertools.islice(iterator, BULK_CHUNK)):
+                raws = [encode(sample) for sample in chunk]  # while the last chunk is stored
+                if job is not None:
+                    written += job.wait()
+                job = self._writer.insert(raws)
+        finally:
+            if job is not None:  # also when a sample was refused: the chunks before it count
                 written += job.wait()
-            job = self._writer.insert(raws)
-        if job is not None:
-            written += job.wait()
         return written
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until everything queued so far is committed."""
-        if self._writer.alive:
+        if not self._closed and self._writer.alive:
             self._writer.submit(lambda conn: 0).wait(timeout)
 
     def prune(self, before_ts: float) -> int:

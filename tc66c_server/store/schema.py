@@ -1,14 +1,14 @@
 """The sample database's schema as numbered migrations, and how connections are opened.
 
-Layout (about 34 bytes per 1 Hz sample on disk, measured by ``tests/test_store_size.py``):
+Layout (about 36 bytes per 1 Hz sample on disk, measured by ``tests/test_store_size.py``):
 
 * ``samples``: one row per reading, keyed by its time in integer microseconds (the rowid,
   so the key needs no index). Values are the device's raw integers, stored as differences
   (see ``frames.py``), which SQLite packs into 0-2 bytes each.
 * ``minutes``: one row per minute that has samples: the base its differences start from,
-  and a rollup of the three core quantities (count, min, max, sum, trapezoid integrals,
-  first and last sample, the step from the previous minute), so statistics and charts over
-  long windows read one row per minute instead of sixty.
+  and a rollup (count; min, max and sum of every quantity; trapezoid integrals of power and
+  current; first and last sample; the step from the previous minute), so statistics and
+  charts over long windows read one row per minute instead of sixty.
 * ``devices``: product, firmware, serial and power-on count, which change rarely; each
   sample refers to one row.
 """
@@ -46,7 +46,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
-        "samples framed per minute, minute rollups, device identities",
+        "samples as differences, minute bases and rollups, device identities",
         (
             """CREATE TABLE devices (
                 id INTEGER PRIMARY KEY,
@@ -71,6 +71,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                 group1_mah INTEGER NOT NULL,
                 group1_mwh INTEGER NOT NULL
             )""",
+            # n, *_min, *_max, *_sum: over the minute's samples, in raw integers.
             # energy_raw2 / charge_raw2: the sum over consecutive samples inside the minute
             # of (a + b) * dt_us in raw power / current units (twice the trapezoid integral,
             # an exact integer). gap_max_us: the longest such dt, which tells a query whether
@@ -94,6 +95,14 @@ MIGRATIONS: tuple[Migration, ...] = (
                 voltage_min INTEGER, voltage_max INTEGER, voltage_sum INTEGER,
                 current_min INTEGER, current_max INTEGER, current_sum INTEGER,
                 power_min INTEGER, power_max INTEGER, power_sum INTEGER,
+                resistance_min INTEGER, resistance_max INTEGER, resistance_sum INTEGER,
+                temperature_min INTEGER, temperature_max INTEGER, temperature_sum INTEGER,
+                d_plus_min INTEGER, d_plus_max INTEGER, d_plus_sum INTEGER,
+                d_minus_min INTEGER, d_minus_max INTEGER, d_minus_sum INTEGER,
+                group0_mah_min INTEGER, group0_mah_max INTEGER, group0_mah_sum INTEGER,
+                group0_mwh_min INTEGER, group0_mwh_max INTEGER, group0_mwh_sum INTEGER,
+                group1_mah_min INTEGER, group1_mah_max INTEGER, group1_mah_sum INTEGER,
+                group1_mwh_min INTEGER, group1_mwh_max INTEGER, group1_mwh_sum INTEGER,
                 energy_raw2 INTEGER, charge_raw2 INTEGER, gap_max_us INTEGER,
                 first_us INTEGER, first_current INTEGER, first_power INTEGER,
                 last_us INTEGER, last_current INTEGER, last_power INTEGER,
@@ -121,8 +130,10 @@ def connect(target: str, *, uri: bool = False, wal: bool = True) -> sqlite3.Conn
         # WAL keeps the database consistent on power loss with NORMAL; only the last
         # commits may be lost, which is fine for a sample log.
         conn.execute("PRAGMA synchronous = NORMAL")
-        # The WAL file is reused rather than grown without bound after checkpoints.
-        conn.execute("PRAGMA journal_size_limit = 4194304")
+        # Checkpoint at ~1 MiB and cut the WAL file back to that size afterwards, so it adds
+        # little to the ~36 bytes a sample takes in the database itself.
+        conn.execute("PRAGMA wal_autocheckpoint = 256")
+        conn.execute("PRAGMA journal_size_limit = 1048576")
     conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
@@ -139,10 +150,12 @@ def transaction(conn: sqlite3.Connection, *, write: bool) -> Iterator[None]:
     conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
     try:
         yield
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite may already have rolled back (disk full...); a failed COMMIT has not.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def migrate(conn: sqlite3.Connection) -> int:

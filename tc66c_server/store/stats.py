@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 
 from .. import quantities as q
 from .codec import ts_to_us
-from .schema import FRAMED, US_PER_MINUTE, US_PER_S, decoded, transaction
+from .frames import IN_WINDOW, decoded_samples, window_params
+from .schema import US_PER_MINUTE, US_PER_S, transaction
 
 # Twice-trapezoid sums are in raw units x microseconds; these turn them into Wh and mAh.
 _E2_PER_WH = 2 * q.POWER.scale * US_PER_S * 3600
 _Q2_PER_MAH = 2 * q.CURRENT.scale * US_PER_S * 3600 / 1000
 _CORE = q.CORE
+_CORE_KEYS = tuple(quantity.key for quantity in _CORE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +37,9 @@ class QuantityStats:
 class Stats:
     """What happened between ``start_ts`` and ``end_ts`` (both included).
 
-    ``energy_wh`` and ``charge_mah`` integrate power and current over consecutive samples
-    no more than ``gap_s`` apart; ``duration_s`` is the time those steps cover.
+    ``energy_wh`` and ``charge_mah`` (both to 6 decimals) integrate power and current by
+    the trapezoid rule over consecutive samples no more than ``gap_s`` apart: a longer gap
+    adds nothing. ``duration_s`` is the time those steps cover.
     """
 
     start_ts: float
@@ -66,56 +69,60 @@ class _Part:
     last: tuple[int, int, int] = (0, 0, 0)
 
 
-def _raw_sql(*, partitioned: bool, where: str = "") -> str:
-    """Aggregates over the raw samples of a range, stepping from each sample to the next
-    (only within each minute if ``partitioned``)."""
-    order = "PARTITION BY m.minute ORDER BY s.ts_us" if partitioned else "ORDER BY s.ts_us"
-    v, i, p = (decoded(quantity.key) for quantity in _CORE)
+def _raw_sql(where: str, *, per_minute: bool) -> str:
+    """Aggregates over raw samples, stepping from each to the next (only within each minute
+    if ``per_minute``); rows with ``dt IS NULL`` start a run, ``is_last`` ones end it."""
+    order = "PARTITION BY minute ORDER BY ts_us" if per_minute else "ORDER BY ts_us"
     return f"""
-    SELECT COUNT(*), MIN(v), MAX(v), SUM(v), MIN(i), MAX(i), SUM(i), MIN(p), MAX(p), SUM(p),
-        TOTAL(CASE WHEN dt <= :gap THEN (p + prev_p) * dt END),
-        TOTAL(CASE WHEN dt <= :gap THEN (i + prev_i) * dt END),
+    SELECT COUNT(*), MIN(voltage), MAX(voltage), SUM(voltage), MIN(current), MAX(current),
+        SUM(current), MIN(power), MAX(power), SUM(power),
+        TOTAL(CASE WHEN dt <= :gap THEN (power + prev_p) * dt END),
+        TOTAL(CASE WHEN dt <= :gap THEN (current + prev_i) * dt END),
         COALESCE(SUM(CASE WHEN dt <= :gap THEN dt END), 0),
-        MIN(ts_us), MAX(first_i), MAX(first_p), MAX(ts_us), MAX(last_i), MAX(last_p)
+        MIN(ts_us), MAX(CASE WHEN dt IS NULL THEN current END),
+        MAX(CASE WHEN dt IS NULL THEN power END),
+        MAX(ts_us), MAX(CASE WHEN is_last THEN current END), MAX(CASE WHEN is_last THEN power END)
     FROM (
-        SELECT s.ts_us AS ts_us, {v} AS v, {i} AS i, {p} AS p,
-            s.ts_us - LAG(s.ts_us) OVER w AS dt,
-            LAG({i}) OVER w AS prev_i, LAG({p}) OVER w AS prev_p,
-            FIRST_VALUE({i}) OVER w AS first_i, FIRST_VALUE({p}) OVER w AS first_p,
-            LAST_VALUE({i}) OVER whole AS last_i, LAST_VALUE({p}) OVER whole AS last_p
-        FROM {FRAMED}
-        WHERE m.minute BETWEEN :m0 AND :m1 AND s.ts_us BETWEEN :a AND :b {where}
-        WINDOW w AS ({order}),
-            whole AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        SELECT ts_us, voltage, current, power,
+            ts_us - LAG(ts_us) OVER w AS dt,
+            LAG(current) OVER w AS prev_i, LAG(power) OVER w AS prev_p,
+            LEAD(ts_us) OVER w IS NULL AS is_last
+        FROM {decoded_samples(_CORE_KEYS, where)} WHERE ts_us >= :a
+        WINDOW w AS ({order})
     )
     """
 
 
-_RAW = _raw_sql(partitioned=False)
-# Minutes whose rollup integral is unusable for this threshold, integrated minute by minute.
-_GAPPY = _raw_sql(partitioned=True, where="AND m.gap_max_us > :gap")
+_RAW = _raw_sql(IN_WINDOW, per_minute=False)
+# Minutes whose rollup integral is unusable for this threshold, integrated minute by minute;
+# only their sums of steps are used, and only when there are any such minutes.
+_GAPPY = _raw_sql(IN_WINDOW + " AND m.gap_max_us > :gap", per_minute=True)
+# Whole minutes: everything from the rollups, plus the step into each minute from the one
+# before when both are inside the window and the step is short enough.
 _MINUTES = """
 SELECT SUM(n), MIN(voltage_min), MAX(voltage_max), SUM(voltage_sum),
     MIN(current_min), MAX(current_max), SUM(current_sum),
     MIN(power_min), MAX(power_max), SUM(power_sum),
     TOTAL(CASE WHEN gap_max_us <= :gap THEN energy_raw2 END)
-        + TOTAL(CASE WHEN step <= :gap THEN (prev_p + first_power) * step END),
+        + TOTAL(CASE WHEN linked THEN (link_power + first_power) * link_us END),
     TOTAL(CASE WHEN gap_max_us <= :gap THEN charge_raw2 END)
-        + TOTAL(CASE WHEN step <= :gap THEN (prev_i + first_current) * step END),
+        + TOTAL(CASE WHEN linked THEN (link_current + first_current) * link_us END),
     COALESCE(SUM(CASE WHEN gap_max_us <= :gap THEN last_us - first_us END), 0)
-        + COALESCE(SUM(CASE WHEN step <= :gap THEN step END), 0),
-    MIN(first_us), MAX(head_i), MAX(head_p), MAX(last_us), MAX(tail_i), MAX(tail_p),
+        + COALESCE(SUM(CASE WHEN linked THEN link_us END), 0),
     SUM(gap_max_us > :gap)
 FROM (
-    SELECT *, first_us - LAG(last_us) OVER w AS step,
-        LAG(last_current) OVER w AS prev_i, LAG(last_power) OVER w AS prev_p,
-        FIRST_VALUE(first_current) OVER w AS head_i, FIRST_VALUE(first_power) OVER w AS head_p,
-        LAST_VALUE(last_current) OVER whole AS tail_i, LAST_VALUE(last_power) OVER whole AS tail_p
+    SELECT *, link_us <= :gap AND first_us - link_us >= :a AS linked
     FROM minutes WHERE minute BETWEEN :m0 AND :m1
-    WINDOW w AS (ORDER BY minute),
-        whole AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 )
 """
+_FIRST = (
+    "SELECT first_us, first_current, first_power FROM minutes "
+    "WHERE minute >= ? ORDER BY minute LIMIT 1"
+)
+_LAST = (
+    "SELECT last_us, last_current, last_power FROM minutes "
+    "WHERE minute <= ? ORDER BY minute DESC LIMIT 1"
+)
 
 
 def stats(conn: sqlite3.Connection, start_ts: float, end_ts: float, gap_s: float) -> Stats:
@@ -143,24 +150,26 @@ def stats(conn: sqlite3.Connection, start_ts: float, end_ts: float, gap_s: float
 def _raw(conn: sqlite3.Connection, a: int, b: int, gap: int) -> _Part:
     if b < a:
         return _Part()
-    params = {"a": a, "b": b, "m0": a // US_PER_MINUTE, "m1": b // US_PER_MINUTE, "gap": gap}
-    return _part(conn.execute(_RAW, params).fetchone())
+    return _part(conn.execute(_RAW, window_params(a, b) | {"gap": gap}).fetchone())
 
 
 def _minutes(conn: sqlite3.Connection, m0: int, m1: int, gap: int) -> _Part:
-    params = {"m0": m0, "m1": m1, "gap": gap}
+    a, b = m0 * US_PER_MINUTE, (m1 + 1) * US_PER_MINUTE - 1
+    params = window_params(a, b) | {"gap": gap}
     row = conn.execute(_MINUTES, params).fetchone()
-    part = _part(row[:-1])
-    if row[-1]:  # some minutes need their steps re-integrated from raw samples
-        params |= {"a": m0 * US_PER_MINUTE, "b": (m1 + 1) * US_PER_MINUTE - 1}
+    n = row[0] or 0
+    if n == 0:
+        return _Part()
+    if row[13]:  # some minutes need their steps re-integrated from raw samples
         gappy = conn.execute(_GAPPY, params).fetchone()
-        part.e2 += gappy[10]
-        part.q2 += gappy[11]
-        part.covered_us += gappy[12]
-    return part
+        row = (*row[:10], row[10] + gappy[10], row[11] + gappy[11], row[12] + gappy[12])
+    first = conn.execute(_FIRST, (m0,)).fetchone()
+    last = conn.execute(_LAST, (m1,)).fetchone()
+    return _part((*row[:13], *first, *last))
 
 
 def _part(row: tuple[int, ...]) -> _Part:
+    """A part from the 19 aggregate columns shared by the raw and minute queries."""
     n = row[0] or 0
     if n == 0:
         return _Part()

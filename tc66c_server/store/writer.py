@@ -121,9 +121,7 @@ class Writer:
                         item.done.set()
                         return
                     self._run_job(item)
-                if pending and (
-                    len(pending) >= self._batch_max or time.monotonic() >= deadline
-                ):
+                if pending and (len(pending) >= self._batch_max or time.monotonic() >= deadline):
                     self._commit(pending)
                 if time.monotonic() >= next_periodic:
                     self._run_job(Job(self._periodic))
@@ -139,7 +137,7 @@ class Writer:
         for sample in pending:
             try:
                 raws.append(encode(sample))
-            except ValueError as exc:
+            except Exception as exc:  # ValueError, or a Sample built from the wrong types
                 self.rejected += 1
                 log.warning("sample not stored: %s", exc)
         pending.clear()
