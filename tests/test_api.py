@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tc66c_server.api.app import create_app
+from tc66c_server.config import load_saved
 from tc66c_server.emulator import EmulatorHost
 from tc66c_server.reading import Sample
 from tc66c_server.runtime import Runtime, ServerSettings
@@ -300,3 +301,14 @@ def test_retention_change_prunes_old_samples_at_once(client: TestClient, runtime
     assert client.get("/api/data/2h").json()["count"] < 100
     oldest = client.get("/api/status").json()["oldest_data"]
     assert parse_iso(oldest) > now - 30 * 60 - 5
+
+
+def test_config_changes_are_saved_for_the_next_start(
+    emulator: EmulatorHost, tmp_path: Path
+) -> None:
+    saved = tmp_path / "config.json"
+    runtime = make_runtime(str(emulator.link), settings=ServerSettings(saved_config_path=saved))
+    with TestClient(create_app(runtime)) as client:
+        assert client.post("/api/config", json={"data_retention_minutes": 45}).status_code == 200
+        assert client.post("/api/config", json={"data_retention_minutes": -4}).status_code == 400
+    assert load_saved(saved)["data_retention_minutes"] == 45

@@ -129,3 +129,15 @@ def test_port_and_interval_changes_apply_without_restart(
     count = len(recorder.samples)
     time.sleep(1.1)
     assert len(recorder.samples) - count <= 3
+
+
+def test_overrun_skips_slots_and_counts_them(
+    tmp_path: Path, recorder: Recorder, poller_factory: Callable[[str, float], Poller]
+) -> None:
+    with EmulatorHost(tmp_path / "slow", reply_delay_s=0.25, chunked=False) as slow:
+        poller = poller_factory(str(slow.link), 0.1)
+        recorder.wait(lambda: len(recorder.samples) >= 5)
+        assert poller.counters.missed_slots >= 4
+        stamps = [s.ts for s in recorder.samples[1:5]]
+        # no burst of catch-up polls: samples stay about one reply time apart
+        assert all(b - a > 0.2 for a, b in itertools.pairwise(stamps))
