@@ -14,7 +14,7 @@ from pathlib import Path
 from .common import Figure, machine
 from .report import render_markdown, render_table
 
-SUITES = ("link",)
+SUITES = ("link", "api", "load", "acquisition", "footprint", "startup", "dashboard")
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 
@@ -26,16 +26,18 @@ def main() -> int:
     args = parser.parse_args()
     suites = args.only.split(",") if args.only else list(SUITES)
     figures: list[Figure] = []
+    methods: dict[str, str] = {}
     started = time.perf_counter()
     for name in suites:
         module = importlib.import_module(f"bench.{name}")
         print(f"== {name}", flush=True)
         figures.extend(module.run(quick=args.quick))
+        methods.update(getattr(module, "METHODS", {}))
     elapsed = time.perf_counter() - started
     print(render_table(figures))
     if not args.no_write:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        DOC.write_text(render_markdown(figures, machine(), stamp, elapsed, args.quick))
+        DOC.write_text(render_markdown(figures, machine(), stamp, elapsed, args.quick, methods))
         print(f"wrote {DOC}")
     return 0
 

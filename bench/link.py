@@ -27,6 +27,14 @@ CAPTURE_A = bytes.fromhex(
     "2aca6ec4a4554d5542e8674b097e259ce09c4004c92da948c3165eebdb8b9ec2"
 )
 SECTION = "Meter link (issue: protocol, transport, emulator)"
+METHODS = {
+    SECTION: (
+        "Decoding: best of 5 timed loops of `protocol.decode_packet` on a captured reply, "
+        "against AES-256-ECB decryption alone. Polling: `SerialMeter.read()` in a loop "
+        "against the in-process emulator with no reply delay, against bare pyserial "
+        "writing `getva` and reading 192 bytes."
+    )
+}
 
 
 def _poll_rate(link: str, count: int) -> tuple[float, float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .common import Figure
 
 HEADER = """# Performance
@@ -35,16 +37,21 @@ def render_table(figures: list[Figure]) -> str:
     for f in figures:
         ratio = f"x{f.ratio:.1f}" if f.ratio is not None else ""
         lines.append(
-            f"{f.name:<62} {_num(f.ours):>12} {f.unit:<10} base {_num(f.baseline):>12} "
+            f"{f.name:<72} {_num(f.ours):>12} {f.unit:<10} base {_num(f.baseline):>12} "
             f"{ratio:>7} {_verdict(f)}"
         )
     return "\n".join(lines)
 
 
 def render_markdown(
-    figures: list[Figure], machine: str, stamp: str, elapsed_s: float, quick: bool
+    figures: list[Figure],
+    machine: str,
+    stamp: str,
+    elapsed_s: float,
+    quick: bool,
+    methods: Mapping[str, str] | None = None,
 ) -> str:
-    """The whole docs/performance.md."""
+    """The whole docs/performance.md; ``methods`` says how each section is measured."""
     out = [HEADER]
     out.append(f"- Run: {stamp}, {elapsed_s:.0f} s{' (quick mode)' if quick else ''}\n")
     out.append(f"- Machine: {machine}\n")
@@ -54,6 +61,9 @@ def render_markdown(
         sections.setdefault(f.section, []).append(f)
     for section, rows in sections.items():
         out.append(f"## {section}\n\n")
+        how = (methods or {}).get(section)
+        if how:
+            out.append(f"How it is measured: {how}\n\n")
         out.append("| figure | ours | baseline | ratio | target | verdict | notes |\n")
         out.append("|---|---|---|---|---|---|---|\n")
         for f in rows:

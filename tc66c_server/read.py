@@ -68,7 +68,9 @@ def read_command(port: str, *, as_json: bool, timeout_s: float) -> int:
             reading = meter.read()
             used = meter.port
     except MeterError as exc:
-        print(f"error: {exc.describe()}", file=sys.stderr)
+        from .cli import messages_for
+
+        print(messages_for(None)("read.failed", error=exc.describe()), file=sys.stderr)
         return 1
     if as_json:
         payload = {"port": used, **reading.as_dict()}
