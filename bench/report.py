@@ -12,6 +12,13 @@ Measured by `python -m bench` (see README, "Benchmarks"). Every figure is measur
 same run as its baseline, so noise on a shared machine mostly cancels out in the ratio
 (ratio > 1 means ours is better). Benchmarks are not tests: CI does not run them.
 
+The baseline, unless a row says otherwise, is `bench/baseline/`: the seed README implemented
+the way its author likely would. Flask's threaded development server, a polling thread with
+pyserial and its own AES + struct decode, a global list of dicts with `datetime` timestamps
+pruned by list comprehension on every poll, periods parsed with a regex, statistics computed
+in Python on every request, `jsonify`. It has no storage, so it is preloaded with the same
+samples from our CSV export. Both servers run as separate processes on loopback.
+
 """
 
 
