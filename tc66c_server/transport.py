@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import time
 from types import TracebackType
 
 import serial
@@ -133,31 +132,26 @@ class SerialMeter:
         except (serial.SerialException, OSError) as exc:
             raise self._io_error(exc) from None
 
+    def _set_timeout(self, ser: serial.Serial, timeout_s: float) -> None:
+        # Each change reconfigures the tty (tcsetattr): only touch it when it differs.
+        if ser.timeout != timeout_s:
+            ser.timeout = timeout_s
+
     def _read(self, size: int, timeout_s: float) -> bytes:
-        """Read up to ``size`` bytes, returning early only when the deadline passes."""
+        """Read up to ``size`` bytes; fewer only when ``timeout_s`` passes first."""
         ser = self._port()
-        buf = bytearray()
-        deadline = time.monotonic() + timeout_s
         try:
-            while len(buf) < size:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                ser.timeout = remaining
-                chunk = ser.read(size - len(buf))
-                if not chunk:
-                    break
-                buf += chunk
+            self._set_timeout(ser, timeout_s)
+            return bytes(ser.read(size))  # pyserial loops until size or its deadline
         except (serial.SerialException, OSError) as exc:
             raise self._io_error(exc) from None
-        return bytes(buf)
 
     def _read_pending(self, quiet_s: float) -> bytes:
         """Read until nothing more arrives for ``quiet_s``."""
         ser = self._port()
         buf = bytearray()
         try:
-            ser.timeout = quiet_s
+            self._set_timeout(ser, quiet_s)
             while True:
                 chunk = ser.read(max(ser.in_waiting, 1))
                 if not chunk:

@@ -61,7 +61,7 @@ def status(request: Request) -> JSON:
 
 
 @router.get("/config", summary="Current configuration")
-def get_config(request: Request) -> JSON:
+async def get_config(request: Request) -> JSON:
     """The seed's three settings."""
     return JSON(runtime_of(request).config.as_dict())
 
