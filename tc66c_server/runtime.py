@@ -22,6 +22,7 @@ from .emulator import EmulatorHost
 from .hub import Event, Hub
 from .i18n import Messages
 from .poller import LinkState, Poller
+from .poller_process import ProcessPoller
 from .reading import Sample
 from .store import SampleStore
 
@@ -40,6 +41,9 @@ class ServerSettings:
     lang: str = "en"
     token: str | None = None
     saved_config_path: Path | None = None
+    #: Poll in a child process (the server does; in-process tests use a thread).
+    poller_process: bool = False
+    log_level: int = logging.INFO
 
     @property
     def exposed(self) -> bool:
@@ -71,13 +75,24 @@ class Runtime:
         self._config_lock = threading.Lock()
         store.retention_s = config.data_retention_minutes * 60
         self.latest = store.latest()
-        self.poller = Poller(
-            self._device_for(config.port),
-            config.polling_interval,
-            on_sample=self._on_sample,
-            on_state=self._on_state,
-            messages=self.messages,
-        )
+        self.poller: Poller | ProcessPoller
+        if settings.poller_process:
+            self.poller = ProcessPoller(
+                self._device_for(config.port),
+                config.polling_interval,
+                on_sample=self._on_sample,
+                on_state=self._on_state,
+                lang=self.messages.lang,
+                log_level=settings.log_level,
+            )
+        else:
+            self.poller = Poller(
+                self._device_for(config.port),
+                config.polling_interval,
+                on_sample=self._on_sample,
+                on_state=self._on_state,
+                messages=self.messages,
+            )
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:

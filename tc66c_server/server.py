@@ -94,6 +94,8 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
         lang=messages.lang,
         token=token,
         saved_config_path=saved_path,
+        poller_process=True,
+        log_level=logging.getLogger().getEffectiveLevel(),
     )
     store_path = _store_path(data_dir, config.port)
     if store_path is not None:

@@ -163,8 +163,12 @@ def test_french_and_english_both_render(open_page: Callable[..., Page]) -> None:
     expect(english.get_by_test_id("conn-state")).to_contain_text("Connecté")
 
 
-def test_csv_export_downloads_the_window(open_page: Callable[..., Page]) -> None:
+def test_csv_export_downloads_the_window(open_page: Callable[..., Page], server: Server) -> None:
     page = open_page()
+    deadline = time.monotonic() + 10  # the store commits once a second
+    while httpx.get(f"{server.url}/api/data/1m").json()["count"] < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     page.get_by_test_id("window-select").locator("[data-window='1m']").click()
     expect(page.get_by_test_id("chart-current")).not_to_have_attribute("data-points", "0")
     with page.expect_download() as info:

@@ -1,0 +1,190 @@
+"""The poller in a child process, so the web server can never starve acquisition.
+
+Under heavy HTTP load the event-loop thread holds the GIL most of the time; a poller
+thread in the same process then wakes late and misses polls (see docs/performance.md). In
+its own process the poller keeps its cadence. Samples, link states and counters come back
+over a pipe; port and interval changes go the other way. The parent-side object has the
+same interface as :class:`~tc66c_server.poller.Poller`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from collections import deque
+from multiprocessing.connection import Connection
+from typing import Any
+
+from .i18n import Messages
+from .poller import Counters, LinkState, Poller, SampleSink, StateSink
+
+log = logging.getLogger(__name__)
+RESTART_DELAY_S = 1.0
+
+
+def _child_main(conn: Connection, port: str, interval_s: float, lang: str, level: int) -> None:
+    """Run a :class:`Poller` and relay what it publishes until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    logging.basicConfig(level=level, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    lock = threading.Lock()
+
+    def send(message: tuple[Any, ...]) -> None:
+        # If the parent is gone, the recv loop below ends too.
+        with lock, contextlib.suppress(OSError, EOFError):
+            conn.send(message)
+
+    poller = Poller(
+        port,
+        interval_s,
+        on_sample=lambda sample: send(("sample", sample, poller.counters)),
+        on_state=lambda state: send(("state", state, poller.counters)),
+        messages=Messages(lang),
+    )
+    poller.start()
+    try:
+        while True:
+            try:
+                command, value = conn.recv()
+            except (EOFError, OSError):
+                break
+            if command == "port":
+                poller.set_port(value)
+            elif command == "interval":
+                poller.set_interval(value)
+            elif command == "stop":
+                break
+    finally:
+        poller.stop()
+        send(("stopped", None, poller.counters))
+
+
+class ProcessPoller:
+    """Parent-side handle of a poller running in a child process."""
+
+    def __init__(
+        self,
+        port: str,
+        interval_s: float,
+        *,
+        on_sample: SampleSink,
+        on_state: StateSink | None = None,
+        lang: str = "en",
+        log_level: int = logging.INFO,
+    ) -> None:
+        self._port = port
+        self._interval_s = interval_s
+        self._on_sample = on_sample
+        self._on_state = on_state
+        self._lang = lang
+        self._log_level = log_level
+        self.counters = Counters()
+        self.state = LinkState(port=port)
+        self._arrivals: deque[float] = deque(maxlen=64)
+        self._ctx = multiprocessing.get_context("spawn")
+        self._conn: Connection | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._reader: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._send_lock = threading.Lock()
+
+    @property
+    def port(self) -> str:
+        return self._port
+
+    @property
+    def interval_s(self) -> float:
+        return self._interval_s
+
+    def start(self) -> None:
+        """Start the child process and the thread that receives its messages."""
+        self._stopping.clear()
+        self._spawn()
+        self._reader = threading.Thread(target=self._receive, name="tc66c-poller-rx", daemon=True)
+        self._reader.start()
+
+    def _spawn(self) -> None:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(
+            target=_child_main,
+            args=(child, self._port, self._interval_s, self._lang, self._log_level),
+            name="tc66c-poller",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        self._conn, self._process = parent, process
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the child; returns once every sample it took has been delivered."""
+        self._stopping.set()
+        self._send(("stop", None))
+        if self._reader is not None:
+            self._reader.join(timeout_s)
+        if self._process is not None:
+            self._process.join(timeout_s)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(1.0)
+        if self._conn is not None:
+            self._conn.close()
+
+    def set_port(self, port: str) -> None:
+        """Switch the child to another port."""
+        self._port = port
+        self._send(("port", port))
+
+    def set_interval(self, interval_s: float) -> None:
+        """Change the child's cadence from its next poll."""
+        self._interval_s = interval_s
+        self._send(("interval", interval_s))
+
+    def sample_rate_hz(self) -> float:
+        """Samples per second over the last (up to 64) samples."""
+        arrivals = list(self._arrivals)
+        if len(arrivals) < 2 or arrivals[-1] <= arrivals[0]:
+            return 0.0
+        return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+
+    def _send(self, message: tuple[str, Any]) -> None:
+        with self._send_lock:
+            if self._conn is None:
+                return
+            # If the child is gone, _receive notices and restarts it.
+            with contextlib.suppress(OSError, EOFError):
+                self._conn.send(message)
+
+    def _receive(self) -> None:
+        while True:
+            conn = self._conn
+            assert conn is not None
+            try:
+                kind, payload, counters = conn.recv()
+            except (EOFError, OSError):
+                if self._stopping.is_set():
+                    return
+                log.error("the acquisition process stopped unexpectedly; restarting it")
+                time.sleep(RESTART_DELAY_S)
+                with self._send_lock:
+                    self._spawn()
+                continue
+            self.counters = counters
+            if kind == "sample":
+                self._arrivals.append(time.monotonic())
+                self._deliver(self._on_sample, payload)
+            elif kind == "state":
+                self.state = payload
+                if self._on_state is not None:
+                    self._deliver(self._on_state, payload)
+            elif kind == "stopped":
+                return
+
+    @staticmethod
+    def _deliver(sink: Any, payload: Any) -> None:
+        try:
+            sink(payload)
+        except Exception:  # a failing sink logs and never stops acquisition
+            log.exception("acquisition listener failed")
