@@ -29,20 +29,41 @@ def free_port() -> int:
         return port
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far (``/proc/PID/stat``)."""
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (our server polls in a child process)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text(encoding="ascii").split()
+        except OSError:
+            continue
+        for child in children:
+            found.extend(process_tree(int(child)))
+    return found
+
+
+def _own_cpu_seconds(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
     # The command name may hold spaces; the fields after its closing parenthesis are fixed.
     fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident set size of the process (``VmRSS`` in ``/proc/PID/status``)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by the process and its live descendants."""
+    return sum(_own_cpu_seconds(p) for p in process_tree(pid))
+
+
+def _own_rss(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of the process and its descendants (``VmRSS``, summed)."""
+    return sum(_own_rss(p) for p in process_tree(pid))
 
 
 def answers(port: int, path: str = "/api/status", timeout_s: float = 1.0) -> bool:

@@ -18,6 +18,7 @@ import orjson
 from . import __version__
 from . import config as cfg
 from .api.payloads import connection_payload, sample_payload
+from .api.series_cache import SeriesCache
 from .emulator import EmulatorHost
 from .hub import Event, Hub
 from .i18n import Messages
@@ -66,6 +67,7 @@ class Runtime:
         self.config = config
         self.store = store
         self.hub = Hub()
+        self.series_cache = SeriesCache()
         self.messages = Messages(settings.lang)
         self.started_at = time.time()
         self.latest: Sample | None = None

@@ -7,6 +7,7 @@ import io
 import time
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
@@ -123,26 +124,18 @@ def data(
         body["count"] = len(points)
         body["data"] = points
         return JSON(body)
-    rows = runtime.store.range(start_ts, end_ts, extras)
-    stamps = iso_many([row[0] for row in rows])
     if format == "csv":
+        rows = runtime.store.range(start_ts, end_ts, extras)
+        stamps = iso_many([row[0] for row in rows])
         return Response(
             _csv(keys, stamps, rows),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="tc66c-{p.text}.csv"'},
         )
-    body["count"] = len(rows)
-    if extras:
-        body["data"] = [
-            {"timestamp": stamp, **dict(zip(keys, row[1:], strict=True))}
-            for stamp, row in zip(stamps, rows, strict=True)
-        ]
-    else:  # the common case, spelled out: about 4x faster than dict(zip(...)) per point
-        body["data"] = [
-            {"timestamp": stamp, "voltage": row[1], "current": row[2], "power": row[3]}
-            for stamp, row in zip(stamps, rows, strict=True)
-        ]
-    return JSON(body)
+    count, rendered = runtime.series_cache.render(runtime.store, start_ts, end_ts, extras)
+    body["count"] = count
+    head = orjson.dumps(body)  # keys in the seed's order: period, count, start/end_time
+    return Response(head[:-1] + b',"data":[' + rendered + b"]}", media_type="application/json")
 
 
 @router.get("/stats/{period}", summary="Statistics over a period")

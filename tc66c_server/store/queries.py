@@ -74,3 +74,22 @@ def sample_range(
     """
     rows: list[tuple[float, ...]] = conn.execute(sql, window_params(start_us, end_us)).fetchall()
     return rows
+
+
+#: What identifies a minute's content: its count, first and last times and per-field sums.
+_MARK_COLUMNS = ", ".join(["n", "first_us", "last_us"] + [f"{key}_sum" for key in q.BY_KEY])
+
+
+def minute_marks(
+    conn: sqlite3.Connection, first_minute: int, last_minute: int
+) -> list[tuple[int, tuple[int, ...]]]:
+    """``(minute, mark)`` for each stored minute in the range, in time order.
+
+    The mark changes whenever the minute's samples change (added, pruned, replaced), so a
+    reader can cache anything derived from a minute's samples under it.
+    """
+    rows = conn.execute(
+        f"SELECT minute, {_MARK_COLUMNS} FROM minutes WHERE minute BETWEEN ? AND ? ORDER BY minute",
+        (first_minute, last_minute),
+    ).fetchall()
+    return [(row[0], tuple(row[1:])) for row in rows]

@@ -166,6 +166,12 @@ class SampleStore:
         """``(ts, voltage, current, power, *fields)`` rows for start_ts <= ts <= end_ts."""
         return queries.sample_range(self._reader(), start_ts, end_ts, fields)
 
+    def minute_marks(
+        self, first_minute: int, last_minute: int
+    ) -> list[tuple[int, tuple[int, ...]]]:
+        """``(minute, mark)`` per stored minute; a mark changes whenever its samples do."""
+        return queries.minute_marks(self._reader(), first_minute, last_minute)
+
     def stats(self, start_ts: float, end_ts: float, gap_s: float) -> Stats:
         """Statistics over start_ts <= ts <= end_ts, not integrating across gaps > gap_s."""
         return stats(self._reader(), start_ts, end_ts, gap_s)
