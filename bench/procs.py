@@ -54,16 +54,18 @@ def cpu_seconds(pid: int) -> float:
     return sum(_own_cpu_seconds(p) for p in process_tree(pid))
 
 
-def _own_rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("VmRSS:"):
+def _own_memory(pid: int) -> int:
+    # Pss (proportional set size) shares each shared page among the processes mapping it,
+    # so summing it over a process tree counts the interpreter's libraries once.
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="ascii").splitlines():
+        if line.startswith("Pss:"):
             return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    raise RuntimeError(f"no Pss for process {pid}")
 
 
 def rss_bytes(pid: int) -> int:
-    """Resident set size of the process and its descendants (``VmRSS``, summed)."""
-    return sum(_own_rss(p) for p in process_tree(pid))
+    """Memory of the process and its descendants: their Pss summed (the RSS for one)."""
+    return sum(_own_memory(p) for p in process_tree(pid))
 
 
 def answers(port: int, path: str = "/api/status", timeout_s: float = 1.0) -> bool:
