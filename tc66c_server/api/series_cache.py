@@ -83,12 +83,13 @@ class SeriesCache:
 
     def render(
         self, store: SampleStore, start_ts: float, end_ts: float, extras: tuple[str, ...]
-    ) -> tuple[int, bytes]:
-        """``(count, fragment)``: the samples of ``[start_ts, end_ts]`` as JSON objects."""
+    ) -> tuple[int, list[bytes]]:
+        """``(count, fragments)``: the samples of ``[start_ts, end_ts]`` as JSON objects,
+        in non-empty fragments to be joined with commas."""
         keys = ("voltage", "current", "power", *extras)
         start_us, end_us = round(start_ts * 1e6), round(end_ts * 1e6)
         if end_us < start_us:
-            return 0, b""
+            return 0, []
         first, last = start_us // US_PER_MINUTE, end_us // US_PER_MINUTE
         # Each part is (count, fragment), or the minute still to render (a cache miss).
         parts: list[tuple[int, bytes] | int] = []
@@ -109,7 +110,7 @@ class SeriesCache:
                 parts.append(cached)
         filled = self._fill(store, missing, extras, keys) if missing else {}
         done = [filled[p] if isinstance(p, int) else p for p in parts]
-        return sum(n for n, _ in done), b",".join(f for _, f in done if f)
+        return sum(n for n, _ in done), [f for _, f in done if f]
 
     def _fill(
         self,
