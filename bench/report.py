@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from .common import Figure
 
@@ -81,4 +82,7 @@ def render_markdown(
                 f"{_verdict(f)} | {f.note} |\n"
             )
         out.append("\n")
+    history = Path(__file__).resolve().parent.parent / "docs" / "performance-history.md"
+    if history.is_file():  # kept by hand: before/after of each optimisation
+        out.append(history.read_text(encoding="utf-8"))
     return "".join(out)
