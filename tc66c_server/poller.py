@@ -58,6 +58,24 @@ class LinkState:
     serial: int | None = None
 
 
+class RateMeter:
+    """Samples per second over the last (up to 64) arrivals."""
+
+    def __init__(self) -> None:
+        self._arrivals: deque[float] = deque(maxlen=64)
+
+    def mark(self) -> None:
+        """Record one arrival now."""
+        self._arrivals.append(time.monotonic())
+
+    def rate_hz(self) -> float:
+        """The rate over the recorded arrivals (0 with fewer than two)."""
+        arrivals = list(self._arrivals)
+        if len(arrivals) < 2 or arrivals[-1] <= arrivals[0]:
+            return 0.0
+        return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+
+
 SampleSink = Callable[[Sample], None]
 StateSink = Callable[[LinkState], None]
 MeterFactory = Callable[[str], SerialMeter]
@@ -90,7 +108,7 @@ class Poller:
         self._port_changed = False
         self.counters = Counters()
         self.state = LinkState(port=port)
-        self._arrivals: deque[float] = deque(maxlen=64)
+        self._rate = RateMeter()
         self._ever_connected = False
 
     # -- control ------------------------------------------------------------------------
@@ -131,10 +149,7 @@ class Poller:
 
     def sample_rate_hz(self) -> float:
         """Samples per second achieved over the last (up to 64) samples."""
-        arrivals = list(self._arrivals)
-        if len(arrivals) < 2 or arrivals[-1] <= arrivals[0]:
-            return 0.0
-        return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+        return self._rate.rate_hz()
 
     # -- internals ----------------------------------------------------------------------
     def _count(self, **deltas: int) -> None:
@@ -288,7 +303,7 @@ class Poller:
 
     def _publish(self, reading: Reading) -> None:
         now = time.time()
-        self._arrivals.append(time.monotonic())
+        self._rate.mark()
         self._count(samples=1)
         try:
             self._on_sample(Sample(now, reading))

@@ -15,12 +15,11 @@ import multiprocessing
 import signal
 import threading
 import time
-from collections import deque
 from multiprocessing.connection import Connection
 from typing import Any
 
 from .i18n import Messages
-from .poller import Counters, LinkState, Poller, SampleSink, StateSink
+from .poller import Counters, LinkState, Poller, RateMeter, SampleSink, StateSink
 
 log = logging.getLogger(__name__)
 RESTART_DELAY_S = 1.0
@@ -83,7 +82,7 @@ class ProcessPoller:
         self._log_level = log_level
         self.counters = Counters()
         self.state = LinkState(port=port)
-        self._arrivals: deque[float] = deque(maxlen=64)
+        self._rate = RateMeter()
         self._ctx = multiprocessing.get_context("spawn")
         self._conn: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
@@ -144,10 +143,7 @@ class ProcessPoller:
 
     def sample_rate_hz(self) -> float:
         """Samples per second over the last (up to 64) samples."""
-        arrivals = list(self._arrivals)
-        if len(arrivals) < 2 or arrivals[-1] <= arrivals[0]:
-            return 0.0
-        return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+        return self._rate.rate_hz()
 
     def _send(self, message: tuple[str, Any]) -> None:
         with self._send_lock:
@@ -173,7 +169,7 @@ class ProcessPoller:
                 continue
             self.counters = counters
             if kind == "sample":
-                self._arrivals.append(time.monotonic())
+                self._rate.mark()
                 self._deliver(self._on_sample, payload)
             elif kind == "state":
                 self.state = payload
