@@ -10,8 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tc66c_server.emulator import EmulatorHost
+
+# Tests assert behaviour, not timings: a slow shared CI machine must not fail an example.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 
 @pytest.fixture
