@@ -11,7 +11,7 @@ import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
-from tc66c_server.emulator import EmulatorHost
+from tc66c_server.emulator import BenchSession, EmulatorHost
 
 from .serverproc import Server, start_server
 
@@ -195,3 +195,20 @@ def test_dark_scheme_follows_the_system(open_page: Callable[..., Page]) -> None:
     dark = open_page(color_scheme="dark")
     script = "getComputedStyle(document.body).backgroundColor"
     assert light.evaluate(script) != dark.evaluate(script)
+
+
+def test_device_strings_are_shown_as_text_never_markup(browser: Browser, tmp_path: Path) -> None:
+    session = BenchSession(5, product="<b>!", firmware="<i>")
+    with EmulatorHost(tmp_path / "tty", reply_delay_s=0.0, session=session) as host:
+        srv = start_server("--device", str(host.link), "--data-dir", str(tmp_path / "d"))
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(srv.url + "/")
+            device = page.get_by_test_id("device")
+            expect(device).to_contain_text("<b>!")
+            expect(device).to_contain_text("<i>")
+            assert device.locator("b, i").count() == 0
+        finally:
+            context.close()
+            srv.stop()

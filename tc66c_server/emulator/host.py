@@ -55,13 +55,17 @@ class EmulatorHost:
         record_interval_s: float = 1.0,
         bootloader: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        session: BenchSession | None = None,
     ) -> None:
         self._link = Path(link)
         self.reply_delay_s = reply_delay_s
         self.chunked = chunked
         self.chunk_gap_s = chunk_gap_s
         self.meter = VirtualMeter(
-            BenchSession(seed), clock, record_interval_s=record_interval_s, bootloader=bootloader
+            session or BenchSession(seed),
+            clock,
+            record_interval_s=record_interval_s,
+            bootloader=bootloader,
         )
         self.faults = FaultInjector(seed=seed, fault_rate=fault_rate)
         self._plug: Plug | None = None

@@ -97,8 +97,11 @@ def _at_resolution(quantity: q.Quantity, value: float) -> float:
 class BenchSession:
     """A reproducible bench session: same seed and same ``t_s`` give the same reading."""
 
-    def __init__(self, seed: int = 1) -> None:
+    def __init__(self, seed: int = 1, *, product: str = PRODUCT, firmware: str = FIRMWARE) -> None:
         self.seed = seed
+        #: What the meter calls itself (4 bytes each on the wire); clones may differ.
+        self.product = product
+        self.firmware = firmware
         rng = random.Random(seed)
         self.serial = rng.randint(10_000, 99_999)
         self.runs = rng.randint(1, 250)
@@ -189,8 +192,8 @@ class BenchSession:
         d_plus, d_minus = (0.60, 0.60) if negotiated else self._idle_lines
         line_jitter = round(self._white(5, t_s) * 1.4) / 100  # -0.01, 0 or +0.01 V
         return Reading(
-            product=PRODUCT,
-            firmware=FIRMWARE,
+            product=self.product,
+            firmware=self.firmware,
             serial=self.serial,
             runs=self.runs,
             voltage=volts,
