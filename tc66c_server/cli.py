@@ -13,7 +13,6 @@ from . import __version__
 from . import config as cfg
 from .i18n import LANGUAGES, Messages, detect_language
 
-log = logging.getLogger("tc66c_server")
 COMMANDS = ("serve", "read", "ports", "import")
 
 

@@ -28,7 +28,6 @@ MAX_RETENTION_MIN = 366 * 24 * 60
 _COM_PORT = re.compile(r"^COM[1-9][0-9]{0,2}$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-ENV_PREFIX = "TC66C_"
 ENV_KEYS = {
     "port": "TC66C_PORT",
     "polling_interval": "TC66C_INTERVAL",

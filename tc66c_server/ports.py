@@ -27,7 +27,8 @@ class PortInfo:
 
 def is_likely_meter(vid: int | None, manufacturer: str | None) -> bool:
     """True when the USB identity is the TC66C's (vendor 0x28E9 or manufacturer RuiDeng)."""
-    return vid == RUIDENG_VID or (manufacturer or "").strip().lower() == "ruideng"
+    maker = (manufacturer or "").strip().lower()
+    return vid == RUIDENG_VID or maker == RUIDENG_MANUFACTURER.lower()
 
 
 def list_serial_ports() -> list[PortInfo]:

@@ -23,7 +23,6 @@ from .i18n import Messages
 from .runtime import Runtime, ServerSettings
 from .store import SampleStore
 
-log = logging.getLogger("tc66c_server")
 DEFAULT_HTTP_PORT = 5000
 MEMORY = ":memory:"
 
