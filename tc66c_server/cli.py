@@ -18,12 +18,25 @@ COMMANDS = ("serve", "read", "ports", "import")
 
 def _add_serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("http_port", nargs="?", type=int, help="HTTP port (default 5000)")
-    p.add_argument("--device", "--port-device", dest="device", help="meter port, auto or demo")
+    p.add_argument(
+        "--device",
+        "--port-device",
+        dest="device",
+        action="append",
+        help="meter port, auto or demo; repeat as NAME=PORT for several meters",
+    )
+    p.add_argument(
+        "--pair", action="append", help="measure two meters together: INPUT:OUTPUT (repeatable)"
+    )
     p.add_argument("--interval", type=float, help="polling interval in seconds")
     p.add_argument("--retention", type=int, help="data retention in minutes")
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
     p.add_argument("--data-dir", help="where samples are kept (':memory:' = RAM only)")
-    p.add_argument("--demo", action="store_true", help="use the built-in simulated meter")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the built-in simulated bench: two meters around a converter, paired",
+    )
     p.add_argument("--token", help="token required for writes (POST /api/config)")
     p.add_argument("--lang", choices=LANGUAGES, help="console language (default: locale)")
     p.add_argument(

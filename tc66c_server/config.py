@@ -25,6 +25,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
 MIN_INTERVAL_S = 0.1  # the meter cannot answer faster than every 80-100 ms
 MAX_INTERVAL_S = 3600.0
 MAX_RETENTION_MIN = 366 * 24 * 60
+#: Ports served by the built-in simulated bench (see demo.py).
+DEMO_PORTS = ("demo", "demo-out")
 _COM_PORT = re.compile(r"^COM[1-9][0-9]{0,2}$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -33,6 +35,13 @@ ENV_KEYS = {
     "polling_interval": "TC66C_INTERVAL",
     "data_retention_minutes": "TC66C_RETENTION",
 }
+#: Several meters at once: ``TC66C_DEVICES=in=/dev/ttyACM0,out=/dev/ttyACM1``.
+ENV_DEVICES = "TC66C_DEVICES"
+#: Pairs of meters: ``TC66C_PAIRS=in:out``.
+ENV_PAIRS = "TC66C_PAIRS"
+MAX_METERS = 16
+MAX_PAIRS = 16
+_METER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
 class ConfigError(ValueError):
@@ -65,7 +74,7 @@ def _check_port(value: Any) -> str | None:
         return "must be a string such as /dev/ttyACM0, COM3, auto or demo"
     if not value or len(value) > 255 or _CONTROL.search(value) or value != value.strip():
         return "must be a non-empty path without spaces at the ends or control characters"
-    if value in ("auto", "demo") or value.startswith("/") or _COM_PORT.match(value):
+    if value == "auto" or value in DEMO_PORTS or value.startswith("/") or _COM_PORT.match(value):
         return None
     return "must be an absolute device path (/dev/ttyACM0), a COMn name, 'auto' or 'demo'"
 
@@ -120,7 +129,8 @@ def validate_changes(changes: Any) -> dict[str, Any]:
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The config keys set through ``TC66C_PORT``, ``TC66C_INTERVAL``, ``TC66C_RETENTION``."""
+    """The settings given by ``TC66C_PORT``, ``TC66C_INTERVAL``, ``TC66C_RETENTION``,
+    ``TC66C_DEVICES`` and ``TC66C_PAIRS`` (the last two comma-separated lists)."""
     env = os.environ if environ is None else environ
     found: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -136,11 +146,15 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
             errors[var] = f"cannot read {raw!r} as a number"
     if errors:
         raise ConfigError(errors)
-    return validate_changes(found)
+    layer = validate_changes(found)
+    for key, var in (("meters", ENV_DEVICES), ("pairs", ENV_PAIRS)):
+        if env.get(var):
+            layer[key] = env[var]
+    return layer
 
 
 def load_saved(path: Path) -> dict[str, Any]:
-    """Settings saved by ``POST /api/config``; a missing file is empty, a bad one is an error."""
+    """Settings saved through the API; a missing file is empty, a bad one is an error."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -150,14 +164,18 @@ def load_saved(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         message = f"is not valid JSON ({exc.msg}, line {exc.lineno})"
         raise ConfigError({str(path): message}) from None
-    return validate_changes(data)
+    if not isinstance(data, dict):
+        raise ConfigError({str(path): "must hold a JSON object"})
+    lists = {k: data.pop(k) for k in ("meters", "pairs") if k in data}
+    return {**validate_changes(data), **lists}
 
 
-def save(path: Path, config: MeterConfig) -> None:
+def save(path: Path, config: MeterConfig | Mapping[str, Any]) -> None:
     """Persist the config atomically (write a temp file, then rename)."""
+    data = config.as_dict() if isinstance(config, MeterConfig) else dict(config)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(config.as_dict(), indent=2) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 

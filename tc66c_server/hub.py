@@ -20,6 +20,8 @@ class Event:
 
     name: str
     data: bytes
+    #: The meter it is about (None: the whole server).
+    meter: str | None = None
 
 
 class Hub:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 from .errors import (
     BadReplyError,
@@ -42,6 +42,9 @@ class Counters:
     timeouts: int = 0
     reconnects: int = 0
     missed_slots: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)

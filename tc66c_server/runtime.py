@@ -1,14 +1,17 @@
-"""The running server's parts wired together: poller -> store and live hub, config changes.
+"""The bench: the running server's meters, pairs, store and live hub, and config changes.
 
-This is the only place that knows how the parts connect; the HTTP layer talks to it.
+This is the only place that knows how the parts connect; the HTTP layer talks to it. The
+seed's single meter is the bench's first meter: ``runtime.config``, ``runtime.latest`` and
+``runtime.poller`` are that meter's, so the seed's routes are the per-meter routes with a
+default id.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +22,11 @@ from . import __version__
 from . import config as cfg
 from .api.payloads import connection_payload, sample_payload
 from .api.series_cache import SeriesCache
-from .emulator import EmulatorHost
+from .bench_config import BenchConfig, MeterSpec, PairSpec
+from .demo import DemoBench
 from .hub import Event, Hub
 from .i18n import Messages
+from .meter import Meter
 from .poller import LinkState, Poller
 from .poller_process import ProcessPoller
 from .reading import Sample
@@ -30,6 +35,10 @@ from .store import SampleStore
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class UnknownMeterError(KeyError):
+    """No meter (or pair) has this id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,122 +62,185 @@ class ServerSettings:
 
 
 class Runtime:
-    """Owns the store, the poller, the live hub and the demo emulator."""
+    """Owns the store, the meters, the pairs, the live hub and the demo emulators."""
 
     def __init__(
         self,
         settings: ServerSettings,
-        config: cfg.MeterConfig,
+        config: BenchConfig | cfg.MeterConfig,
         store: SampleStore,
         *,
         demo_delay_s: float = 0.09,
     ) -> None:
+        if isinstance(config, cfg.MeterConfig):
+            config = BenchConfig(
+                meters=(MeterSpec("m1", config.port, config.polling_interval),),
+                data_retention_minutes=config.data_retention_minutes,
+            )
         self.settings = settings
-        self.config = config
+        self.bench = config
         self.store = store
         self.hub = Hub()
         self.series_cache = SeriesCache()
         self.messages = Messages(settings.lang)
         self.started_at = time.time()
-        self.latest: Sample | None = None
-        self._demo_delay_s = demo_delay_s
-        self._demo: EmulatorHost | None = None
-        self._demo_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._demo = DemoBench(reply_delay_s=demo_delay_s)
         self._config_lock = threading.Lock()
+        self._running = False
         store.retention_s = config.data_retention_minutes * 60
-        self.latest = store.latest()
-        self.poller: Poller | ProcessPoller
-        if settings.poller_process:
-            self.poller = ProcessPoller(
-                self._device_for(config.port),
-                config.polling_interval,
-                on_sample=self._on_sample,
-                on_state=self._on_state,
-                lang=self.messages.lang,
-                log_level=settings.log_level,
-            )
-        else:
-            self.poller = Poller(
-                self._device_for(config.port),
-                config.polling_interval,
-                on_sample=self._on_sample,
-                on_state=self._on_state,
-                messages=self.messages,
-            )
+        self.meters: dict[str, Meter] = {}
+        for spec in config.meters:
+            self.meters[spec.id] = self._make_meter(spec)
 
-    # -- lifecycle ----------------------------------------------------------------------
-    def start(self) -> None:
-        """Start acquisition."""
-        self.poller.start()
+    # -- the seed's single meter: the first one ------------------------------------------
+    @property
+    def config(self) -> cfg.MeterConfig:
+        """The seed's ``/api/config`` view: the first meter's port and interval, retention."""
+        return self.bench.seed_view()
 
-    def stop(self) -> None:
-        """Stop acquisition, write pending samples, close the port and the emulator."""
-        log.info(self.messages("shutdown"))
-        self.poller.stop()
-        self.store.close()
-        self._stop_demo()
+    @property
+    def first(self) -> Meter:
+        return self.meters[self.bench.first.id]
 
-    # -- demo meter ---------------------------------------------------------------------
+    @property
+    def latest(self) -> Sample | None:
+        return self.first.latest
+
+    @property
+    def poller(self) -> Poller | ProcessPoller:
+        return self.first.poller
+
     @property
     def demo(self) -> bool:
-        return self.config.port == "demo"
+        return self.first.demo
 
     @property
     def demo_link(self) -> str | None:
-        return str(self._demo.link) if self._demo is not None else None
+        return self._demo.input_link
+
+    def meter(self, meter_id: str | None = None) -> Meter:
+        """The meter with this id (the first when None); :class:`UnknownMeterError` if none."""
+        if meter_id is None:
+            return self.first
+        meter = self.meters.get(meter_id)
+        if meter is None:
+            raise UnknownMeterError(meter_id)
+        return meter
+
+    def pair(self, pair_id: str) -> PairSpec:
+        pair = self.bench.pair(pair_id)
+        if pair is None:
+            raise UnknownMeterError(pair_id)
+        return pair
+
+    def __iter__(self) -> Iterator[Meter]:
+        return iter(list(self.meters.values()))
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start acquisition on every meter."""
+        self._running = True
+        for meter in self:
+            meter.start()
+
+    def stop(self) -> None:
+        """Stop acquisition, write pending samples, close the ports and the emulators."""
+        log.info(self.messages("shutdown"))
+        self._running = False
+        for meter in self:
+            meter.stop()
+        self.store.close()
+        self._demo.stop()
+
+    def _make_meter(self, spec: MeterSpec) -> Meter:
+        return Meter(
+            spec,
+            resolve_port=self._device_for,
+            on_sample=self._on_sample,
+            on_state=self._on_state,
+            messages=self.messages,
+            in_process=not self.settings.poller_process,
+            log_level=self.settings.log_level,
+            latest=self.store.latest(meter=spec.id),
+        )
 
     def _device_for(self, port: str) -> str:
-        """The device path to open for a configured port (``demo`` starts the emulator)."""
-        if port != "demo":
-            self._stop_demo()
-            return port
-        if self._demo is None:
-            self._demo_dir = tempfile.TemporaryDirectory(prefix="tc66c-demo-")
-            link = Path(self._demo_dir.name) / "ttyTC66"
-            self._demo = EmulatorHost(link, reply_delay_s=self._demo_delay_s)
-            self._demo.start()
-        return str(self._demo.link)
+        """The device path to open for a configured port (``demo*`` starts the emulators)."""
+        return self._demo.link_for(port) if port in cfg.DEMO_PORTS else port
 
-    def _stop_demo(self) -> None:
-        if self._demo is not None:
+    def _release_demo(self) -> None:
+        if not any(m.demo for m in self.meters.values()):
             self._demo.stop()
-            self._demo = None
-        if self._demo_dir is not None:
-            self._demo_dir.cleanup()
-            self._demo_dir = None
 
-    # -- acquisition callbacks (poller thread) -----------------------------------------
-    def _on_sample(self, sample: Sample) -> None:
-        self.latest = sample
-        self.store.add(sample)
+    # -- acquisition callbacks (poller threads) -----------------------------------------
+    def _on_sample(self, meter_id: str, sample: Sample) -> None:
+        self.store.add(sample, meter=meter_id)
         if self.hub.subscriber_count:
-            self.hub.publish(Event("sample", orjson.dumps(sample_payload(sample))))
+            payload = sample_payload(sample)
+            payload["meter"] = meter_id
+            self.hub.publish(Event("sample", orjson.dumps(payload), meter_id))
 
-    def _on_state(self, state: LinkState) -> None:
-        self.hub.publish(Event("connection", orjson.dumps(connection_payload(self, state))))
+    def _on_state(self, meter_id: str, state: LinkState) -> None:
+        payload = connection_payload(self, state, meter_id)
+        self.hub.publish(Event("connection", orjson.dumps(payload), meter_id))
 
     # -- configuration ------------------------------------------------------------------
-    def apply_config(self, changes: Any) -> cfg.MeterConfig:
-        """Validate ``changes`` (all or nothing), apply them live and persist them."""
+    def apply_config(self, changes: Any, meter_id: str | None = None) -> cfg.MeterConfig:
+        """Validate a seed-shaped change for one meter (all or nothing), save it, apply it."""
+        target = self.meter(meter_id).id
         with self._config_lock:
-            new = self.config.updated(changes)  # raises ConfigError, nothing changed
-            old, self.config = self.config, new
-            if new.data_retention_minutes != old.data_retention_minutes:
-                self.store.retention_s = new.data_retention_minutes * 60
-                self.store.prune_expired(time.time())
-            if new.polling_interval != old.polling_interval:
-                self.poller.set_interval(new.polling_interval)
-            if new.port != old.port:
-                self.poller.set_port(self._device_for(new.port))
-            if self.settings.saved_config_path is not None:
-                cfg.save(self.settings.saved_config_path, new)
-            return new
+            new = self.bench.with_meter_changes(target, changes)  # ConfigError: no change
+            self._commit(new)
+            return new.seed_view(target)
+
+    def add_meter(self, body: Any) -> Meter:
+        """Add a meter from ``{"port", "id"?, "polling_interval"?}``, saved and started."""
+        with self._config_lock:
+            new = self.bench.with_new_meter(body)
+            self._commit(new)
+            return self.meters[new.meters[-1].id]
+
+    def remove_meter(self, meter_id: str) -> None:
+        """Stop and forget a meter (its history stays in the store until retention)."""
+        self.meter(meter_id)
+        with self._config_lock:
+            self._commit(self.bench.without_meter(meter_id))
+
+    def add_pair(self, body: Any) -> PairSpec:
+        with self._config_lock:
+            new = self.bench.with_new_pair(body)
+            self._commit(new)
+            return new.pairs[-1]
+
+    def remove_pair(self, pair_id: str) -> None:
+        self.pair(pair_id)
+        with self._config_lock:
+            self._commit(self.bench.without_pair(pair_id))
+
+    def _commit(self, new: BenchConfig) -> None:
+        """Save ``new`` first (a failed save changes nothing), then make it live."""
+        if self.settings.saved_config_path is not None:
+            cfg.save(self.settings.saved_config_path, new.as_dict())
+        old, self.bench = self.bench, new
+        if new.data_retention_minutes != old.data_retention_minutes:
+            self.store.retention_s = new.data_retention_minutes * 60
+            self.store.prune_expired(time.time())
+        for spec in new.meters:
+            meter = self.meters.get(spec.id)
+            if meter is None:
+                meter = self.meters[spec.id] = self._make_meter(spec)
+                if self._running:
+                    meter.start()
+            elif meter.spec != spec:
+                meter.reconfigure(spec)
+        for meter_id in [m for m in self.meters if new.meter(m) is None]:
+            self.meters.pop(meter_id).stop()
+        self._release_demo()
 
     # -- derived values -----------------------------------------------------------------
-    @property
-    def gap_s(self) -> float:
+    def gap_s(self, meter_id: str | None = None) -> float:
         """Samples farther apart than this are a gap (meter absent), never bridged."""
-        return max(3 * self.config.polling_interval, 2.0)
+        return max(3 * self.meter(meter_id).spec.polling_interval, 2.0)
 
     @property
     def version(self) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import uvicorn
 
+from . import bench_config
 from . import config as cfg
 from .api.app import create_app
 from .cli import config_error_exit, messages_for, setup_logging
@@ -25,6 +26,8 @@ from .store import SampleStore
 
 DEFAULT_HTTP_PORT = 5000
 MEMORY = ":memory:"
+#: ``--demo``: two simulated meters around a simulated converter, measured as a pair.
+DEMO_LAYER: dict[str, Any] = {"meters": ["in=demo", "out=demo-out"], "pairs": ["in:out"]}
 
 
 def _store_path(data_dir: str, port: str) -> Path | None:
@@ -68,20 +71,25 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
     token = args.token or env.get("TC66C_TOKEN") or None
     data_dir = args.data_dir or str(cfg.default_data_dir())
     cli_layer: dict[str, Any] = {
-        "port": "demo" if args.demo else args.device,
+        **(DEMO_LAYER if args.demo else bench_config.cli_devices(args.device)),
         "polling_interval": args.interval,
         "data_retention_minutes": args.retention,
     }
+    if args.pair:
+        cli_layer["pairs"] = args.pair
     try:
         env_layer = cfg.from_environment()
         saved_path = None if data_dir == MEMORY else Path(data_dir) / "config.json"
         saved = cfg.load_saved(saved_path) if saved_path else {}
-        config = cfg.resolve(seed_config=seed_config, saved=saved, environ=env_layer, cli=cli_layer)
+        bench = bench_config.resolve(seed_config, saved, env_layer, cli_layer)
     except cfg.ConfigError as exc:
         return config_error_exit(messages, exc)
+    config = bench.seed_view()
 
     for line in banner(messages, http_port, config):
         print(line, flush=True)
+    for spec in bench.meters[1:]:
+        print(messages("banner.meter", meter=spec.id, device=spec.port), flush=True)
     if not _port_free(host, http_port):
         print(messages("http.port_in_use", port=http_port, alt=http_port + 1), file=sys.stderr)
         return 1
@@ -101,7 +109,7 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
         store_path.parent.mkdir(parents=True, exist_ok=True)
     # One commit per second: at 10 Hz that is 10 samples per transaction instead of 2-3.
     store = SampleStore(store_path, batch_s=1.0)
-    runtime = Runtime(settings, config, store)
+    runtime = Runtime(settings, bench, store)
     shown_host = f"[{host}]" if ":" in host else host
     print(messages("banner.url", url=f"http://{shown_host}:{http_port}/"), flush=True)
     print(messages("banner.data", path=store_path or MEMORY), flush=True)

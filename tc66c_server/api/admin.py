@@ -3,67 +3,32 @@
 from __future__ import annotations
 
 import hmac
-import time
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 
-from ..config import ConfigError
 from ..ports import list_serial_ports
-from ..timefmt import iso
-from .data import runtime_of
-from .errors import InvalidConfig, WriteForbidden
-from .payloads import device_payload, error_payload
+from .bodies import config_errors, json_body
+from .data import meter_of, runtime_of
+from .errors import WriteForbidden
+from .payloads import status_payload
 from .responses import JSON
 
 router = APIRouter(prefix="/api", tags=["server"])
 
 
 @router.get("/status", summary="Server and meter status")
-def status(request: Request) -> JSON:
+@router.get("/meters/{meter}/status", summary="Status of one meter")
+def status(request: Request, meter: str | None = None) -> JSON:
     """The seed's fields, plus the link state, device identity, counters and rates."""
-    runtime = runtime_of(request)
-    count, oldest, newest = runtime.store.summary()
-    state = runtime.poller.state
-    c = runtime.poller.counters
-    latest = runtime.latest
-    now = time.time()
-    return JSON(
-        {
-            "running": True,
-            "data_count": count,
-            "oldest_data": iso(oldest) if oldest is not None else None,
-            "newest_data": iso(newest) if newest is not None else None,
-            "retention_minutes": runtime.config.data_retention_minutes,
-            "polling_interval": runtime.config.polling_interval,
-            "connected": state.connected,
-            "port": runtime.config.port,
-            "device_path": state.port,
-            "demo": runtime.demo,
-            "device": device_payload(state),
-            "since": iso(state.since),
-            "last_error": error_payload(state),
-            "counters": {
-                "polls": c.polls,
-                "samples": c.samples,
-                "bad_packets": c.bad_packets,
-                "timeouts": c.timeouts,
-                "reconnects": c.reconnects,
-                "missed_slots": c.missed_slots,
-            },
-            "sample_rate_hz": round(runtime.poller.sample_rate_hz(), 3),
-            "last_sample_age_s": round(now - latest.ts, 3) if latest else None,
-            "uptime_s": round(now - runtime.started_at, 3),
-            "version": runtime.version,
-        }
-    )
+    return JSON(status_payload(runtime_of(request), meter_of(request, meter)))
 
 
 @router.get("/config", summary="Current configuration")
-async def get_config(request: Request) -> JSON:
-    """The seed's three settings."""
-    return JSON(runtime_of(request).config.as_dict())
+@router.get("/meters/{meter}/config", summary="Configuration of one meter")
+async def get_config(request: Request, meter: str | None = None) -> JSON:
+    """The seed's three settings: the meter's port and interval, the server's retention."""
+    return JSON(runtime_of(request).bench.seed_view(meter_of(request, meter).id).as_dict())
 
 
 def _check_write_allowed(request: Request) -> None:
@@ -79,6 +44,7 @@ def _check_write_allowed(request: Request) -> None:
         )
 
 
+@router.post("/meters/{meter}/config", summary="Change the configuration of one meter")
 @router.post(
     "/config",
     summary="Change configuration",
@@ -101,21 +67,13 @@ def _check_write_allowed(request: Request) -> None:
         }
     },
 )
-async def post_config(request: Request) -> JSON:
+async def post_config(request: Request, meter: str | None = None) -> JSON:
     """Validate every field first; apply all at once without restart, or change nothing."""
     _check_write_allowed(request)
-    raw = await request.body()
-    try:
-        changes: Any = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidConfig(
-            f"the body is not valid JSON: {exc}", {"fields": {"body": "invalid JSON"}}
-        ) from None
-    runtime = runtime_of(request)
-    try:
-        new = runtime.apply_config(changes)
-    except ConfigError as exc:
-        raise InvalidConfig(f"invalid configuration: {exc}", {"fields": exc.fields}) from None
+    changes = await json_body(request)
+    meter_id = meter_of(request, meter).id
+    with config_errors():
+        new = runtime_of(request).apply_config(changes, meter_id)
     return JSON(new.as_dict())
 
 

@@ -12,10 +12,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from .. import quantities as q
+from ..meter import Meter
 from ..periods import Period, PeriodError, parse_period
-from ..runtime import Runtime
+from ..runtime import Runtime, UnknownMeterError
 from ..timefmt import iso, iso_many, parse_iso
-from .errors import InvalidParameter, InvalidPeriod, NoData
+from .errors import InvalidParameter, InvalidPeriod, NoData, UnknownMeter
 from .payloads import latest_payload
 from .responses import JSON
 
@@ -27,6 +28,18 @@ def runtime_of(request: Request) -> Runtime:
     """The runtime the app was created with."""
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+def meter_of(request: Request, meter_id: str | None) -> Meter:
+    """The meter a route names (the first one for the seed's routes); 404 if unknown."""
+    try:
+        return runtime_of(request).meter(meter_id)
+    except UnknownMeterError:
+        raise UnknownMeter(f"no meter named {meter_id!r} (see /api/meters)") from None
+
+
+#: The seed's routes take ``?meter=ID`` (default: the first meter); the per-meter routes under
+#: ``/api/meters/{meter}`` are the same handlers, so each concept has one implementation.
 
 
 def _period(text: str) -> Period:
@@ -69,9 +82,10 @@ def _end(text: str | None) -> float:
 
 
 @router.get("/data/latest", summary="The last sample")
-async def latest(request: Request) -> JSON:
+@router.get("/meters/{meter}/data/latest", summary="The last sample of one meter")
+async def latest(request: Request, meter: str | None = None) -> JSON:
     """The most recent sample: the seed's shape plus every other field and its age."""
-    sample = runtime_of(request).latest
+    sample = meter_of(request, meter).latest
     if sample is None:
         raise NoData("no sample yet: the meter has not answered (see /api/status)")
     return JSON(latest_payload(sample))
@@ -87,9 +101,11 @@ def _csv(keys: tuple[str, ...], stamps: list[str], rows: list[tuple[Any, ...]]) 
 
 
 @router.get("/data/{period}", summary="Samples over a period")
+@router.get("/meters/{meter}/data/{period}", summary="Samples of one meter over a period")
 def data(
     request: Request,
     period: str,
+    meter: str | None = None,
     fields: str | None = Query(None, description="extra fields: 'all' or a comma list"),
     max_points: int | None = Query(
         None, ge=2, le=MAX_POINTS_LIMIT, description="bucket to at most N points (min/max kept)"
@@ -99,6 +115,7 @@ def data(
 ) -> Response:
     """Samples of the last ``period`` (``30s``, ``5m``, ``1h``, ``2d``, ``1h30m``)."""
     runtime = runtime_of(request)
+    meter_id = meter_of(request, meter).id
     p = _period(period)
     extras = _fields(fields)
     end_ts = _end(end)
@@ -111,7 +128,7 @@ def data(
         "end_time": iso(end_ts),
     }
     if max_points is not None and format == "json":
-        series = runtime.store.buckets(start_ts, end_ts, max_points, extras)
+        series = runtime.store.buckets(start_ts, end_ts, max_points, extras, meter=meter_id)
         stamps = iso_many([b[0] for b in series.rows])
         # Bucket columns are (ts, count, <key>, <key>_min, <key>_max, ...): ts becomes the
         # ISO timestamp and count the number of samples merged into the bucket.
@@ -125,14 +142,16 @@ def data(
         body["data"] = points
         return JSON(body)
     if format == "csv":
-        rows = runtime.store.range(start_ts, end_ts, extras)
+        rows = runtime.store.range(start_ts, end_ts, extras, meter=meter_id)
         stamps = iso_many([row[0] for row in rows])
         return Response(
             _csv(keys, stamps, rows),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="tc66c-{p.text}.csv"'},
         )
-    count, fragments = runtime.series_cache.render(runtime.store, start_ts, end_ts, extras)
+    count, fragments = runtime.series_cache.render(
+        runtime.store, start_ts, end_ts, extras, meter_id
+    )
     body["count"] = count
     head = orjson.dumps(body)  # keys in the seed's order: period, count, start/end_time
     pieces = [head[:-1], b',"data":[']
@@ -145,12 +164,14 @@ def data(
 
 
 @router.get("/stats/{period}", summary="Statistics over a period")
-def stats(request: Request, period: str) -> JSON:
+@router.get("/meters/{meter}/stats/{period}", summary="Statistics of one meter over a period")
+def stats(request: Request, period: str, meter: str | None = None) -> JSON:
     """Min/max/avg per quantity, plus energy (Wh) and charge (mAh) integrated on the host."""
     runtime = runtime_of(request)
+    meter_id = meter_of(request, meter).id
     p = _period(period)
     now = time.time()
-    s = runtime.store.stats(now - p.seconds, now, runtime.gap_s)
+    s = runtime.store.stats(now - p.seconds, now, runtime.gap_s(meter_id), meter=meter_id)
     body: dict[str, Any] = {"period": p.text, "sample_count": s.sample_count}
     for key in ("voltage", "current", "power"):
         body[key] = getattr(s, key)

@@ -46,6 +46,21 @@ class NoData(ApiError):
     code = "no_data"
 
 
+class UnknownMeter(ApiError):
+    status = 404
+    code = "unknown_meter"
+
+
+class UnknownPair(ApiError):
+    status = 404
+    code = "unknown_pair"
+
+
+class MeterOffline(ApiError):
+    status = 409
+    code = "meter_offline"
+
+
 class WriteForbidden(ApiError):
     status = 403
     code = "forbidden"

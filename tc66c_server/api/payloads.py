@@ -10,6 +10,7 @@ from ..reading import Sample
 from ..timefmt import iso
 
 if TYPE_CHECKING:
+    from ..meter import Meter
     from ..poller import LinkState
     from ..runtime import Runtime
 
@@ -48,14 +49,75 @@ def device_payload(state: LinkState) -> dict[str, Any] | None:
     return {"product": state.product, "firmware": state.firmware, "serial": state.serial}
 
 
-def connection_payload(runtime: Runtime, state: LinkState) -> dict[str, Any]:
+def connection_payload(
+    runtime: Runtime, state: LinkState, meter_id: str | None = None
+) -> dict[str, Any]:
     """The ``connection`` stream event: link state as the dashboard shows it."""
+    meter = runtime.meter(meter_id)
     return {
+        "meter": meter.id,
         "connected": state.connected,
-        "port": runtime.config.port,
+        "port": meter.spec.port,
         "device_path": state.port,
-        "demo": runtime.demo,
+        "demo": meter.demo,
         "since": iso(state.since),
         "last_error": error_payload(state),
         "device": device_payload(state),
+    }
+
+
+def counters_payload(meter: Meter) -> dict[str, int]:
+    """The meter's acquisition counters."""
+    return meter.counters.as_dict()
+
+
+def status_payload(runtime: Runtime, meter: Meter, now: float | None = None) -> dict[str, Any]:
+    """``/api/status`` of one meter: the seed's fields, link state, identity, counters."""
+    now = time.time() if now is None else now
+    count, oldest, newest = runtime.store.summary(meter=meter.id)
+    state = meter.state
+    latest = meter.latest
+    return {
+        "running": True,
+        "data_count": count,
+        "oldest_data": iso(oldest) if oldest is not None else None,
+        "newest_data": iso(newest) if newest is not None else None,
+        "retention_minutes": runtime.bench.data_retention_minutes,
+        "polling_interval": meter.spec.polling_interval,
+        "meter": meter.id,
+        "connected": state.connected,
+        "port": meter.spec.port,
+        "device_path": state.port,
+        "demo": meter.demo,
+        "device": device_payload(state),
+        "since": iso(state.since),
+        "last_error": error_payload(state),
+        "counters": counters_payload(meter),
+        "sample_rate_hz": round(meter.poller.sample_rate_hz(), 3),
+        "last_sample_age_s": round(now - latest.ts, 3) if latest else None,
+        "uptime_s": round(now - runtime.started_at, 3),
+        "version": runtime.version,
+    }
+
+
+def meter_payload(meter: Meter, now: float | None = None) -> dict[str, Any]:
+    """One entry of ``/api/meters``: identity, port, link state, last sample, counters."""
+    state = meter.state
+    latest = meter.latest
+    return {
+        "id": meter.id,
+        "name": meter.id,
+        "port": meter.spec.port,
+        "polling_interval": meter.spec.polling_interval,
+        "device_path": state.port,
+        "demo": meter.demo,
+        "model": state.product,
+        "firmware": state.firmware,
+        "serial": state.serial,
+        "connected": state.connected,
+        "since": iso(state.since),
+        "last_error": error_payload(state),
+        "last_sample": latest_payload(latest, now) if latest is not None else None,
+        "counters": counters_payload(meter),
+        "sample_rate_hz": round(meter.poller.sample_rate_hz(), 3),
     }

@@ -17,13 +17,13 @@ from typing import Any
 
 import orjson
 
-from ..store import SampleStore
+from ..store import DEFAULT_METER, SampleStore
 from ..timefmt import iso_many
 
 US_PER_MINUTE = 60_000_000
 DEFAULT_BUDGET_BYTES = 24 * 2**20
 
-_Key = tuple[int, tuple[str, ...]]
+_Key = tuple[str, int, tuple[str, ...]]
 
 
 def render_points(rows: Sequence[tuple[float, ...]], keys: tuple[str, ...]) -> bytes:
@@ -82,10 +82,15 @@ class SeriesCache:
                 self._size -= len(evicted)
 
     def render(
-        self, store: SampleStore, start_ts: float, end_ts: float, extras: tuple[str, ...]
+        self,
+        store: SampleStore,
+        start_ts: float,
+        end_ts: float,
+        extras: tuple[str, ...],
+        meter: str = DEFAULT_METER,
     ) -> tuple[int, list[bytes]]:
-        """``(count, fragments)``: the samples of ``[start_ts, end_ts]`` as JSON objects,
-        in non-empty fragments to be joined with commas."""
+        """``(count, fragments)``: the samples of one meter in ``[start_ts, end_ts]`` as JSON
+        objects, in non-empty fragments to be joined with commas."""
         keys = ("voltage", "current", "power", *extras)
         start_us, end_us = round(start_ts * 1e6), round(end_ts * 1e6)
         if end_us < start_us:
@@ -94,13 +99,15 @@ class SeriesCache:
         # Each part is (count, fragment), or the minute still to render (a cache miss).
         parts: list[tuple[int, bytes] | int] = []
         missing: list[tuple[int, tuple[int, ...]]] = []
-        for minute, mark in store.minute_marks(first, last):
+        for minute, mark in store.minute_marks(first, last, meter=meter):
             lo_us, hi_us = minute * US_PER_MINUTE, (minute + 1) * US_PER_MINUTE - 1
             if lo_us < start_us or hi_us > end_us:  # cut by the window: never cached
-                rows = store.range(max(start_us, lo_us) / 1e6, min(end_us, hi_us) / 1e6, extras)
+                rows = store.range(
+                    max(start_us, lo_us) / 1e6, min(end_us, hi_us) / 1e6, extras, meter=meter
+                )
                 parts.append((len(rows), render_points(rows, keys)))
                 continue
-            cached = self._get((minute, extras), mark)
+            cached = self._get((meter, minute, extras), mark)
             if cached is None:
                 self.misses += 1
                 missing.append((minute, mark))
@@ -108,7 +115,7 @@ class SeriesCache:
             else:
                 self.hits += 1
                 parts.append(cached)
-        filled = self._fill(store, missing, extras, keys) if missing else {}
+        filled = self._fill(store, missing, extras, keys, meter) if missing else {}
         done = [filled[p] if isinstance(p, int) else p for p in parts]
         return sum(n for n, _ in done), [f for _, f in done if f]
 
@@ -118,6 +125,7 @@ class SeriesCache:
         missing: list[tuple[int, tuple[int, ...]]],
         extras: tuple[str, ...],
         keys: tuple[str, ...],
+        meter: str,
     ) -> dict[int, tuple[int, bytes]]:
         """Render missing minutes, one store query per run of consecutive minutes."""
         rendered: dict[int, tuple[int, bytes]] = {}
@@ -127,12 +135,12 @@ class SeriesCache:
             if run and item[0] != run[-1][0] + 1:
                 lo, hi = run[0][0] * 60.0, (run[-1][0] + 1) * 60.0 - 1e-6
                 by_minute: dict[int, list[tuple[float, ...]]] = {m: [] for m, _ in run}
-                for row in store.range(lo, hi, extras):
+                for row in store.range(lo, hi, extras, meter=meter):
                     by_minute.setdefault(int(row[0] // 60), []).append(row)
                 for minute, mark in run:
                     rows = by_minute[minute]
                     fragment = render_points(rows, keys)
-                    self._put((minute, extras), mark, len(rows), fragment)
+                    self._put((meter, minute, extras), mark, len(rows), fragment)
                     rendered[minute] = (len(rows), fragment)
                 run = []
             run.append(item)

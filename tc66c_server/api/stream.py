@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import StreamingResponse
 
-from .data import runtime_of
+from .data import meter_of, runtime_of
 from .payloads import connection_payload, latest_payload
 
 router = APIRouter(prefix="/api", tags=["stream"])
@@ -24,9 +24,14 @@ def _frame(name: str, data: bytes) -> bytes:
 async def stream(
     request: Request,
     limit: int | None = Query(None, ge=1, description="close after this many sample events"),
+    meter: str | None = Query(None, description="only this meter's events (default: all)"),
 ) -> StreamingResponse:
-    """``event: sample`` per new sample, ``event: connection`` per link change, heartbeats."""
+    """``event: sample`` per new sample, ``event: connection`` per link change, heartbeats.
+
+    Every event carries its ``meter`` id; ``?meter=ID`` keeps one meter's events.
+    """
     runtime = runtime_of(request)
+    meters = [meter_of(request, meter)] if meter is not None else list(runtime)
     hub = runtime.hub
     queue = hub.open_queue()
 
@@ -34,16 +39,22 @@ async def stream(
         sent = 0
         try:
             yield b"retry: 2000\n\n"
-            state = runtime.poller.state
-            yield _frame("connection", orjson.dumps(connection_payload(runtime, state)))
-            if runtime.latest is not None:
-                yield _frame("sample", orjson.dumps(latest_payload(runtime.latest)))
-                sent += 1
+            for m in meters:
+                payload = connection_payload(runtime, m.state, m.id)
+                yield _frame("connection", orjson.dumps(payload))
+            for m in meters:
+                if m.latest is not None:
+                    point = latest_payload(m.latest)
+                    point["meter"] = m.id
+                    yield _frame("sample", orjson.dumps(point))
+                    sent += 1
             while limit is None or sent < limit:
                 try:
                     event = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
                 except TimeoutError:
                     yield b": ping\n\n"
+                    continue
+                if meter is not None and event.meter not in (None, meter):
                     continue
                 yield _frame(event.name, event.data)
                 if event.name == "sample":

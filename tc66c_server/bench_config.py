@@ -1,0 +1,275 @@
+"""The bench's configuration: which meters, their ports and cadences, pairs, retention.
+
+The seed's single meter is the bench's *first* meter: its ``port`` and
+``polling_interval`` are the first meter's, and ``data_retention_minutes`` is the server's.
+Each configuration layer (``CONFIG`` dict, saved settings, environment, flags; see
+:mod:`tc66c_server.config` for the precedence) may also give a ``meters`` list, which
+replaces the list of the layers below it. Within a layer, ``polling_interval`` is the
+default of the meters that layer lists, or, when the layer lists none, the first meter's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from . import config as cfg
+from .config import ConfigError
+
+DEFAULT_METER_ID = "m1"
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSpec:
+    """One meter of the bench: its id (also its name), port and polling interval."""
+
+    id: str
+    port: str
+    polling_interval: float = cfg.DEFAULT_CONFIG["polling_interval"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "port": self.port, "polling_interval": self.polling_interval}
+
+
+@dataclass(frozen=True, slots=True)
+class PairSpec:
+    """Two meters measured together: ``input`` feeds a device (or cable) that feeds ``output``."""
+
+    id: str
+    input: str
+    output: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "input": self.input, "output": self.output}
+
+
+@dataclass(frozen=True, slots=True)
+class BenchConfig:
+    """Every setting the API can change: meters, pairs and the server's retention."""
+
+    meters: tuple[MeterSpec, ...] = (MeterSpec(DEFAULT_METER_ID, cfg.DEFAULT_CONFIG["port"]),)
+    data_retention_minutes: int = cfg.DEFAULT_CONFIG["data_retention_minutes"]
+    pairs: tuple[PairSpec, ...] = ()
+
+    @property
+    def first(self) -> MeterSpec:
+        return self.meters[0]
+
+    def meter(self, meter_id: str) -> MeterSpec | None:
+        """The meter with this id, or None."""
+        return next((m for m in self.meters if m.id == meter_id), None)
+
+    def pair(self, pair_id: str) -> PairSpec | None:
+        """The pair with this id, or None."""
+        return next((p for p in self.pairs if p.id == pair_id), None)
+
+    def seed_view(self, meter_id: str | None = None) -> cfg.MeterConfig:
+        """The seed's ``/api/config`` shape for one meter (the first by default)."""
+        spec = self.first if meter_id is None else self.meter(meter_id)
+        if spec is None:
+            raise KeyError(meter_id)
+        return cfg.MeterConfig(spec.port, spec.polling_interval, self.data_retention_minutes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The saved form: the seed's three keys (first meter) plus ``meters`` and ``pairs``."""
+        return {
+            **self.seed_view().as_dict(),
+            "meters": [m.as_dict() for m in self.meters],
+            "pairs": [p.as_dict() for p in self.pairs],
+        }
+
+    # -- changes (each returns a validated copy or raises ConfigError) -------------------
+    def with_meter_changes(self, meter_id: str, changes: Any) -> BenchConfig:
+        """Apply a seed-shaped change (port, interval, retention) to one meter."""
+        clean = cfg.validate_changes(changes)
+        spec = self.meter(meter_id)
+        if spec is None:
+            raise KeyError(meter_id)
+        spec = replace(
+            spec,
+            port=clean.get("port", spec.port),
+            polling_interval=clean.get("polling_interval", spec.polling_interval),
+        )
+        meters = tuple(spec if m.id == meter_id else m for m in self.meters)
+        retention = clean.get("data_retention_minutes", self.data_retention_minutes)
+        return replace(self, meters=meters, data_retention_minutes=retention)
+
+    def with_new_meter(self, body: Any) -> BenchConfig:
+        """Add a meter from ``{"port", "id"?, "polling_interval"?}``."""
+        if not isinstance(body, Mapping):
+            raise ConfigError({"body": 'must be a JSON object such as {"port": "/dev/ttyACM1"}'})
+        errors: dict[str, str] = {}
+        unknown = [str(k)[:40] for k in body if k not in ("id", "port", "polling_interval")]
+        if unknown:
+            errors["body"] = f"unknown key(s) {', '.join(unknown[:5])} (known: id, port, "
+            errors["body"] += "polling_interval)"
+        if "port" not in body:
+            errors["port"] = "is required"
+        if errors:
+            raise ConfigError(errors)
+        meter_id = body.get("id") or _free_id(self.meters)
+        spec = parse_meter_entry(
+            {"id": meter_id, **{k: body[k] for k in ("port", "polling_interval") if k in body}},
+            len(self.meters),
+            self.first.polling_interval,
+        )
+        if self.meter(spec.id) is not None:
+            raise ConfigError({"id": f"a meter named {spec.id!r} already exists"})
+        if len(self.meters) >= cfg.MAX_METERS:
+            raise ConfigError({"body": f"at most {cfg.MAX_METERS} meters per server"})
+        return replace(self, meters=(*self.meters, spec))
+
+    def without_meter(self, meter_id: str) -> BenchConfig:
+        """Remove a meter (and the pairs that use it); the last meter cannot be removed."""
+        if self.meter(meter_id) is None:
+            raise KeyError(meter_id)
+        if len(self.meters) == 1:
+            raise ConfigError({"id": "the last meter cannot be removed (change its port instead)"})
+        meters = tuple(m for m in self.meters if m.id != meter_id)
+        pairs = tuple(p for p in self.pairs if meter_id not in (p.input, p.output))
+        return replace(self, meters=meters, pairs=pairs)
+
+    def with_new_pair(self, body: Any) -> BenchConfig:
+        """Add a pair from ``{"input", "output", "id"?}``."""
+        if not isinstance(body, Mapping):
+            raise ConfigError({"body": 'must be a JSON object such as {"input": "in", ...}'})
+        pair = parse_pair_entry(body, len(self.pairs))
+        _check_pairs((*self.pairs, pair), self.meters)
+        return replace(self, pairs=(*self.pairs, pair))
+
+    def without_pair(self, pair_id: str) -> BenchConfig:
+        if self.pair(pair_id) is None:
+            raise KeyError(pair_id)
+        return replace(self, pairs=tuple(p for p in self.pairs if p.id != pair_id))
+
+
+def _free_id(meters: Sequence[MeterSpec]) -> str:
+    taken = {m.id for m in meters}
+    n = len(meters) + 1
+    while f"m{n}" in taken:
+        n += 1
+    return f"m{n}"
+
+
+def _check_id(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not cfg._METER_ID.match(value):
+        raise ConfigError(
+            {what: "must be 1-32 letters, digits, '-' or '_', starting with a letter or digit"}
+        )
+    return value
+
+
+def parse_meter_entry(entry: Any, position: int, default_interval: float) -> MeterSpec:
+    """One meter from ``"[NAME=]PORT"`` or ``{"id"?, "port", "polling_interval"?}``."""
+    if isinstance(entry, str):
+        name, sep, port = entry.partition("=")
+        entry = {"id": name, "port": port} if sep and not name.startswith("/") else {"port": entry}
+    if not isinstance(entry, Mapping) or "port" not in entry:
+        raise ConfigError({f"meters[{position}]": "must be 'NAME=PORT', 'PORT' or an object"})
+    meter_id = _check_id(entry.get("id") or f"m{position + 1}", f"meters[{position}].id")
+    changes = {"port": entry["port"]}
+    if entry.get("polling_interval") is not None:
+        changes["polling_interval"] = entry["polling_interval"]
+    try:
+        clean = cfg.validate_changes(changes)
+    except ConfigError as exc:
+        raise ConfigError({f"meters[{position}].{k}": v for k, v in exc.fields.items()}) from None
+    return MeterSpec(meter_id, clean["port"], clean.get("polling_interval", default_interval))
+
+
+def parse_pair_entry(entry: Any, position: int) -> PairSpec:
+    """One pair from ``"IN:OUT"`` or ``{"id"?, "input", "output"}``."""
+    if isinstance(entry, str):
+        left, sep, right = entry.partition(":")
+        entry = {"input": left, "output": right} if sep else {}
+    if not isinstance(entry, Mapping) or "input" not in entry or "output" not in entry:
+        raise ConfigError({f"pairs[{position}]": "must be 'IN:OUT' or {'input', 'output'}"})
+    unknown = [str(k)[:40] for k in entry if k not in ("id", "input", "output")]
+    if unknown:
+        raise ConfigError({f"pairs[{position}]": f"unknown key(s) {', '.join(unknown[:5])}"})
+    pin = _check_id(entry["input"], "input")
+    pout = _check_id(entry["output"], "output")
+    pair_id = _check_id(entry.get("id") or f"{pin}-{pout}", "id")
+    return PairSpec(pair_id, pin, pout)
+
+
+def _check_pairs(pairs: Sequence[PairSpec], meters: Sequence[MeterSpec]) -> None:
+    ids = {m.id for m in meters}
+    seen: set[str] = set()
+    for pair in pairs:
+        for end in (pair.input, pair.output):
+            if end not in ids:
+                raise ConfigError({"pairs": f"pair {pair.id!r} names an unknown meter {end!r}"})
+        if pair.input == pair.output:
+            raise ConfigError({"pairs": f"pair {pair.id!r} uses one meter twice"})
+        if pair.id in seen:
+            raise ConfigError({"pairs": f"two pairs are named {pair.id!r}"})
+        seen.add(pair.id)
+    if len(pairs) > cfg.MAX_PAIRS:
+        raise ConfigError({"pairs": f"at most {cfg.MAX_PAIRS} pairs per server"})
+
+
+def _as_list(value: Any, what: str) -> list[Any]:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if isinstance(value, list | tuple):
+        return list(value)
+    raise ConfigError({what: "must be a list (or a comma-separated string)"})
+
+
+def apply_layer(config: BenchConfig, layer: Mapping[str, Any]) -> BenchConfig:
+    """``config`` with one layer's settings on top (see the module doc for the rules)."""
+    layer = {k: v for k, v in layer.items() if v is not None}
+    seed = {k: layer[k] for k in cfg.DEFAULT_CONFIG if k in layer}
+    clean = cfg.validate_changes(seed)
+    meters = config.meters
+    if layer.get("meters"):
+        entries = _as_list(layer["meters"], "meters")
+        default_interval = clean.get("polling_interval", config.first.polling_interval)
+        meters = tuple(
+            parse_meter_entry(entry, i, default_interval) for i, entry in enumerate(entries)
+        )
+        if len({m.id for m in meters}) != len(meters):
+            raise ConfigError({"meters": "two meters have the same name"})
+        if len(meters) > cfg.MAX_METERS:
+            raise ConfigError({"meters": f"at most {cfg.MAX_METERS} meters per server"})
+        clean.pop("polling_interval", None)
+    first = replace(
+        meters[0],
+        port=clean.get("port", meters[0].port),
+        polling_interval=clean.get("polling_interval", meters[0].polling_interval),
+    )
+    pairs = config.pairs
+    if layer.get("pairs") is not None:
+        entries = _as_list(layer["pairs"], "pairs")
+        pairs = tuple(parse_pair_entry(entry, i) for i, entry in enumerate(entries))
+    meters = (first, *meters[1:])
+    # Pairs naming meters a higher layer dropped are dropped with them.
+    ids = {m.id for m in meters}
+    if layer.get("pairs") is None:
+        pairs = tuple(p for p in pairs if p.input in ids and p.output in ids)
+    _check_pairs(pairs, meters)
+    return BenchConfig(
+        meters=meters,
+        data_retention_minutes=clean.get("data_retention_minutes", config.data_retention_minutes),
+        pairs=pairs,
+    )
+
+
+def resolve(*layers: Mapping[str, Any] | None) -> BenchConfig:
+    """Merge layers, lowest precedence first, into one validated :class:`BenchConfig`."""
+    config = BenchConfig()
+    for layer in layers:
+        if layer:
+            config = apply_layer(config, layer)
+    return config
+
+
+def cli_devices(devices: Sequence[str] | None) -> dict[str, Any]:
+    """The ``--device`` flags as a layer: one plain port is the seed's ``port``."""
+    if not devices:
+        return {}
+    if len(devices) == 1 and "=" not in devices[0]:
+        return {"port": devices[0]}
+    return {"meters": list(devices)}
