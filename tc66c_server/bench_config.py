@@ -16,6 +16,7 @@ from typing import Any
 
 from . import config as cfg
 from .config import ConfigError
+from .pairs import Calibration
 
 DEFAULT_METER_ID = "m1"
 
@@ -34,14 +35,47 @@ class MeterSpec:
 
 @dataclass(frozen=True, slots=True)
 class PairSpec:
-    """Two meters measured together: ``input`` feeds a device (or cable) that feeds ``output``."""
+    """Two meters measured together: ``input`` feeds a device (or cable) that feeds ``output``.
+
+    ``calibration`` is what a back-to-back run of the two meters measured (or None).
+    """
 
     id: str
     input: str
     output: str
+    calibration: Calibration | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "input": self.input, "output": self.output}
+        return {
+            "id": self.id,
+            "input": self.input,
+            "output": self.output,
+            "calibration": calibration_dict(self.calibration),
+        }
+
+
+def calibration_dict(calibration: Calibration | None) -> dict[str, Any] | None:
+    """A calibration as saved and as the API shows it."""
+    if calibration is None:
+        return None
+    return {
+        "apparent_efficiency": calibration.apparent_efficiency,
+        "voltage_offset_v": calibration.voltage_offset_v,
+        "sample_count": calibration.sample_count,
+    }
+
+
+def _calibration_of(value: Any, position: int) -> Calibration | None:
+    if value is None:
+        return None
+    try:
+        return Calibration(
+            apparent_efficiency=float(value["apparent_efficiency"]),
+            voltage_offset_v=float(value["voltage_offset_v"]),
+            sample_count=int(value.get("sample_count", 0)),
+        )
+    except (TypeError, KeyError, ValueError) as exc:
+        raise ConfigError({f"pairs[{position}].calibration": f"is not valid ({exc})"}) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +172,15 @@ class BenchConfig:
         _check_pairs((*self.pairs, pair), self.meters)
         return replace(self, pairs=(*self.pairs, pair))
 
+    def with_calibration(self, pair_id: str, calibration: Calibration | None) -> BenchConfig:
+        """The pair's calibration set (or cleared with None)."""
+        if self.pair(pair_id) is None:
+            raise KeyError(pair_id)
+        pairs = tuple(
+            replace(p, calibration=calibration) if p.id == pair_id else p for p in self.pairs
+        )
+        return replace(self, pairs=pairs)
+
     def without_pair(self, pair_id: str) -> BenchConfig:
         if self.pair(pair_id) is None:
             raise KeyError(pair_id)
@@ -185,13 +228,13 @@ def parse_pair_entry(entry: Any, position: int) -> PairSpec:
         entry = {"input": left, "output": right} if sep else {}
     if not isinstance(entry, Mapping) or "input" not in entry or "output" not in entry:
         raise ConfigError({f"pairs[{position}]": "must be 'IN:OUT' or {'input', 'output'}"})
-    unknown = [str(k)[:40] for k in entry if k not in ("id", "input", "output")]
+    unknown = [str(k)[:40] for k in entry if k not in ("id", "input", "output", "calibration")]
     if unknown:
         raise ConfigError({f"pairs[{position}]": f"unknown key(s) {', '.join(unknown[:5])}"})
     pin = _check_id(entry["input"], "input")
     pout = _check_id(entry["output"], "output")
     pair_id = _check_id(entry.get("id") or f"{pin}-{pout}", "id")
-    return PairSpec(pair_id, pin, pout)
+    return PairSpec(pair_id, pin, pout, _calibration_of(entry.get("calibration"), position))
 
 
 def _check_pairs(pairs: Sequence[PairSpec], meters: Sequence[MeterSpec]) -> None:

@@ -27,6 +27,7 @@ from .demo import DemoBench
 from .hub import Event, Hub
 from .i18n import Messages
 from .meter import Meter
+from .pairs import Calibration
 from .poller import LinkState, Poller
 from .poller_process import ProcessPoller
 from .reading import Sample
@@ -211,6 +212,13 @@ class Runtime:
             new = self.bench.with_new_pair(body)
             self._commit(new)
             return new.pairs[-1]
+
+    def set_calibration(self, pair_id: str, calibration: Calibration | None) -> PairSpec:
+        """Store (or clear) a pair's calibration; later results apply it."""
+        self.pair(pair_id)
+        with self._config_lock:
+            self._commit(self.bench.with_calibration(pair_id, calibration))
+            return self.pair(pair_id)
 
     def remove_pair(self, pair_id: str) -> None:
         self.pair(pair_id)

@@ -14,7 +14,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 
 from .. import __version__
 from ..runtime import Runtime
-from . import admin, data, errors, meters, stream
+from . import admin, data, errors, meters, pairs, stream
 
 STATIC_DIR = Path(str(resources.files("tc66c_server"))) / "static"
 
@@ -48,6 +48,7 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     app.include_router(data.router)
     app.include_router(admin.router)
     app.include_router(meters.router)
+    app.include_router(pairs.router)
     app.include_router(stream.router)
 
     index = STATIC_DIR / "index.html"

@@ -42,7 +42,7 @@ def meter_of(request: Request, meter_id: str | None) -> Meter:
 #: ``/api/meters/{meter}`` are the same handlers, so each concept has one implementation.
 
 
-def _period(text: str) -> Period:
+def parse_period_param(text: str) -> Period:
     try:
         return parse_period(text)
     except PeriodError as exc:
@@ -66,7 +66,7 @@ def _fields(text: str | None) -> tuple[str, ...]:
     return tuple(f for f in dict.fromkeys(wanted) if f not in ("voltage", "current", "power"))
 
 
-def _end(text: str | None) -> float:
+def parse_end(text: str | None) -> float:
     if text is None:
         return time.time()
     try:
@@ -116,9 +116,9 @@ def data(
     """Samples of the last ``period`` (``30s``, ``5m``, ``1h``, ``2d``, ``1h30m``)."""
     runtime = runtime_of(request)
     meter_id = meter_of(request, meter).id
-    p = _period(period)
+    p = parse_period_param(period)
     extras = _fields(fields)
-    end_ts = _end(end)
+    end_ts = parse_end(end)
     start_ts = end_ts - p.seconds
     keys = ("voltage", "current", "power", *extras)
     body: dict[str, Any] = {
@@ -169,7 +169,7 @@ def stats(request: Request, period: str, meter: str | None = None) -> JSON:
     """Min/max/avg per quantity, plus energy (Wh) and charge (mAh) integrated on the host."""
     runtime = runtime_of(request)
     meter_id = meter_of(request, meter).id
-    p = _period(period)
+    p = parse_period_param(period)
     now = time.time()
     s = runtime.store.stats(now - p.seconds, now, runtime.gap_s(meter_id), meter=meter_id)
     body: dict[str, Any] = {"period": p.text, "sample_count": s.sample_count}
