@@ -146,11 +146,17 @@ def start_ours(
     interval_s: float = 1.0,
     retention_min: int = 10_080,
     log_dir: Path,
+    more: list[str] | None = None,
 ) -> Proc:
-    """``python api_server.py PORT --data-dir D --device X --interval S --retention MIN``."""
+    """``python api_server.py PORT --data-dir D --device X --interval S --retention MIN``.
+
+    With ``more``, every entry of it is a ``--device NAME=PORT`` (``device`` is then unused).
+    """
     port = free_port()
     argv = [sys.executable, "api_server.py", str(port), "--data-dir", str(data_dir)]
-    argv += ["--device", device, "--interval", str(interval_s), "--retention", str(retention_min)]
+    for entry in more or [device]:
+        argv += ["--device", entry]
+    argv += ["--interval", str(interval_s), "--retention", str(retention_min)]
     argv += ["--log-level", "warning"]
     return _spawn("ours", argv, log_dir / f"ours-{port}.log", port)
 
