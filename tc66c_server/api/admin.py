@@ -51,6 +51,8 @@ def status(request: Request) -> JSON:
                 "timeouts": c.timeouts,
                 "reconnects": c.reconnects,
                 "missed_slots": c.missed_slots,
+                "retries": c.retries,
+                "poller_restarts": c.poller_restarts,
             },
             "sample_rate_hz": round(runtime.poller.sample_rate_hz(), 3),
             "last_sample_age_s": round(now - latest.ts, 3) if latest else None,

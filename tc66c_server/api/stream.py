@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import StreamingResponse
 
+from ..hub import CLOSED
 from .data import runtime_of
 from .payloads import connection_payload, latest_payload
 
@@ -45,6 +46,8 @@ async def stream(
                 except TimeoutError:
                     yield b": ping\n\n"
                     continue
+                if event is CLOSED:
+                    return  # the server is shutting down
                 yield _frame(event.name, event.data)
                 if event.name == "sample":
                     sent += 1
