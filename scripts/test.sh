@@ -20,6 +20,15 @@ if ! command -v node >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs >/dev/null
 fi
 
+# systemd-analyze checks the example unit in contrib/ (tests/test_contrib.py); installing the
+# package in a container starts nothing.
+if [ ! -x /usr/bin/systemd-analyze ]; then
+  echo "Installing Debian's systemd for systemd-analyze (unit file check)..."
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq systemd >/dev/null
+fi
+
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi

@@ -13,7 +13,7 @@ from typing import Literal
 
 from .bench_config import MeterSpec
 from .i18n import Messages
-from .poller import Counters, LinkState, Poller
+from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller
 from .poller_process import ProcessPoller
 from .reading import Sample
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 #: The TC66C's screen commands, by the name the API uses.
 ScreenAction = Literal["rotate", "next", "previous"]
-SCREEN_ACTIONS: tuple[str, ...] = ("rotate", "next", "previous")
+SCREEN_ACTIONS: tuple[str, ...] = tuple(SCREEN_COMMANDS)
 
 SampleListener = Callable[[str, Sample], None]
 StateListener = Callable[[str, LinkState], None]

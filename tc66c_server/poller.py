@@ -2,8 +2,9 @@
 
 One thread talks to the meter. Sample ``k`` is requested at ``t0 + k * interval``; a poll
 that overruns skips the slots it missed (counted) instead of drifting. Every exchange has a
-timeout; any failure closes the port and the poller reconnects by itself, logging only on
-transitions ("meter lost" / "meter back").
+timeout; a bad or missing reply is asked again at once when its slot leaves time, every such
+fault is counted, and repeated faults or a lost port close it and the poller reconnects by
+itself, logging only on transitions ("meter lost" / "meter back").
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, astuple, dataclass, field, replace
 
+from .cadence import Cadence
 from .errors import (
     BadReplyError,
     MeterDisconnectedError,
@@ -30,6 +32,16 @@ log = logging.getLogger(__name__)
 RETRY_S = 0.5
 #: Consecutive failed polls after which an open port is considered dead and reopened.
 MAX_CONSECUTIVE_FAILURES = 3
+#: A bad or missing reply is asked again at once when this much time is left in its slot
+#: (one exchange: 192 bytes at 115200 baud plus the meter's reply delay).
+RETRY_ROOM_S = 0.1
+MAX_RETRIES_PER_SLOT = 1
+
+
+#: Screen commands by API name, and the :class:`SerialMeter` method that sends each.
+SCREEN_COMMANDS = {"rotate": "rotate", "next": "next_page", "previous": "previous_page"}
+#: Commands beyond this many waiting are dropped (oldest first): a stuck meter stays bounded.
+MAX_QUEUED_COMMANDS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +54,12 @@ class Counters:
     timeouts: int = 0
     reconnects: int = 0
     missed_slots: int = 0
+    retries: int = 0  # bad or missing replies asked again within their slot
+    poller_restarts: int = 0  # acquisition processes restarted after a crash
+
+    def plus(self, other: Counters) -> Counters:
+        """Both sets of counts added (a restarted poller's counts on top of its past)."""
+        return Counters(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -109,6 +127,7 @@ class Poller:
         self._thread: threading.Thread | None = None
         self._meter: SerialMeter | None = None
         self._port_changed = False
+        self._commands: deque[str] = deque(maxlen=MAX_QUEUED_COMMANDS)
         self.counters = Counters()
         self.state = LinkState(port=port)
         self._rate = RateMeter()
@@ -153,6 +172,16 @@ class Poller:
     def sample_rate_hz(self) -> float:
         """Samples per second achieved over the last (up to 64) samples."""
         return self._rate.rate_hz()
+
+    def send_command(self, action: str) -> None:
+        """Queue a screen command (``rotate``, ``next``, ``previous``).
+
+        The poll loop sends it between two polls, so it never collides with an exchange.
+        """
+        if action not in SCREEN_COMMANDS:
+            raise ValueError(f"unknown command {action!r}")
+        self._commands.append(action)
+        self._wake.set()
 
     # -- internals ----------------------------------------------------------------------
     def _count(self, **deltas: int) -> None:
@@ -208,18 +237,46 @@ class Poller:
         """Sleep until ``deadline`` (monotonic); False if woken early by a control change."""
         delay = deadline - time.monotonic()
         if delay <= 0:
-            return True
-        woke = self._wake.wait(delay)
-        self._wake.clear()
-        return not woke
+            return not self._wake.is_set()
+        return not self._wake.wait(delay)
 
-    def _connect(self, port: str) -> Reading | None:
-        meter = self._factory(port)
-        meter.open()
-        self._meter = meter
-        meter.check_mode()
-        self._count(polls=1)
-        return meter.read()
+    def _open(self, port: str) -> bool:
+        """Open ``port`` and check the meter runs its firmware; False (state set) on failure."""
+        try:
+            meter = self._factory(port)
+            meter.open()
+            self._meter = meter
+            meter.check_mode()
+        except MeterError as exc:
+            self._count_fault(exc)  # a bad or missing answer to 'query' is a fault too
+            self._close()
+            self._fail(exc, port)
+            return False
+        return True
+
+    def _count_fault(self, exc: MeterError) -> None:
+        if isinstance(exc, MeterTimeoutError):
+            self._count(timeouts=1)
+        elif isinstance(exc, BadReplyError):
+            self._count(bad_packets=1)
+
+    def _poll(self, meter: SerialMeter, cadence: Cadence) -> Reading:
+        """One slot's reading; a bad or missing reply is retried at once if the slot leaves time.
+
+        Raises the last :class:`MeterError` when the slot ends without a reading.
+        """
+        retries = 0
+        while True:
+            self._count(polls=1)
+            try:
+                return meter.read()
+            except (MeterTimeoutError, BadReplyError) as exc:
+                self._count_fault(exc)
+                room = cadence.time_left(time.monotonic())
+                if retries >= MAX_RETRIES_PER_SLOT or room < RETRY_ROOM_S or self._stop.is_set():
+                    raise
+            retries += 1
+            self._count(retries=1)
 
     def _run(self) -> None:
         try:
@@ -228,57 +285,67 @@ class Poller:
             self._close()
 
     def _loop(self) -> None:
-        failures = 0
-        t0 = time.monotonic()
-        slot = 0
+        failures = 0  # consecutive slots without a reading
+        announced = False  # "meter back" is said on the first reading after an open
+        cadence = Cadence(self._interval_s, time.monotonic())
         while not self._stop.is_set():
+            self._wake.clear()  # before reading the settings: a later change wakes us again
             with self._lock:
                 port, interval = self._port, self._interval_s
                 if self._port_changed:
                     self._port_changed = False
                     self._close()
+            cadence.set_interval(interval, time.monotonic())
             if self._meter is None:
-                try:
-                    reading = self._connect(port)
-                except MeterError as exc:
-                    self._close()
-                    self._fail(exc, port)
+                if not self._open(port):
                     self._sleep_until(time.monotonic() + RETRY_S)
                     continue
-                failures = 0
-                assert self._meter is not None
-                self._on_connected(self._meter.port, reading)
-                self._publish(reading)
-                t0, slot = time.monotonic(), 0
-                continue
-            slot += 1
-            deadline = t0 + slot * interval
-            if not self._sleep_until(deadline):
-                # interval or port changed: restart the cadence from now
-                t0, slot = time.monotonic(), 0
-                continue
+                failures, announced = 0, False
+                cadence.restart(time.monotonic())
+            else:
+                self._send_commands(self._meter, port)
+                if self._meter is None or not self._sleep_until(cadence.due):
+                    continue  # woken by a control change: re-read the settings first
+            meter = self._meter
+            assert meter is not None
             try:
-                self._count(polls=1)
-                reading = self._meter.read()
+                reading = self._poll(meter, cadence)
             except (MeterTimeoutError, BadReplyError) as exc:
-                self._count(
-                    **{"timeouts" if isinstance(exc, MeterTimeoutError) else "bad_packets": 1}
-                )
                 failures += 1
                 if failures >= MAX_CONSECUTIVE_FAILURES:
                     self._close()
                     self._fail(exc, port)
+                else:
+                    self._advance(cadence)
                 continue
             except MeterDisconnectedError as exc:
                 self._close()
                 self._fail(exc, port)
                 continue
             failures = 0
+            if not announced:
+                announced = True
+                self._on_connected(meter.port, reading)
             self._publish(reading)
-            late_slots = int((time.monotonic() - t0) / interval) - slot
-            if late_slots > 0:
-                self._count(missed_slots=late_slots)
-                slot += late_slots
+            self._advance(cadence)
+
+    def _send_commands(self, meter: SerialMeter, port: str) -> None:
+        """Send the queued screen commands; a lost meter is handled like a failed poll."""
+        while self._commands:
+            action = self._commands.popleft()
+            try:
+                getattr(meter, SCREEN_COMMANDS[action])()
+            except MeterDisconnectedError as exc:
+                self._close()
+                self._fail(exc, port)
+                return
+            except MeterError as exc:
+                log.warning("screen command %s not sent: %s", action, exc.describe())
+
+    def _advance(self, cadence: Cadence) -> None:
+        missed = cadence.completed(time.monotonic())
+        if missed:
+            self._count(missed_slots=missed)
 
     def _on_connected(self, port: str, reading: Reading) -> None:
         if self._ever_connected:

@@ -9,25 +9,36 @@ same interface as :class:`~tc66c_server.poller.Poller`.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import threading
-import time
 from multiprocessing.connection import Connection
 from typing import Any
 
 from .i18n import Messages
-from .poller import Counters, LinkState, Poller, RateMeter, SampleSink, StateSink
+from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller, RateMeter, SampleSink, StateSink
 
 log = logging.getLogger(__name__)
 RESTART_DELAY_S = 1.0
+#: How often the child checks that its parent is still the one that started it.
+PARENT_CHECK_S = 0.5
 
 
 def _child_main(conn: Connection, port: str, interval_s: float, lang: str, level: int) -> None:
-    """Run a :class:`Poller` and relay what it publishes until told to stop."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    """Run a :class:`Poller` and relay what it publishes until told to stop.
+
+    The child's life is the parent's to decide: SIGINT and SIGTERM reach the whole process
+    group (Ctrl+C) or control group (``systemctl stop``) and are ignored here; the parent
+    stops its child over the pipe once it has shut down. If the parent dies without doing
+    so (kill -9), the child notices the closed pipe or its new parent and exits.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    parent_pid = os.getppid()
     logging.basicConfig(level=level, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     lock = threading.Lock()
 
@@ -45,8 +56,10 @@ def _child_main(conn: Connection, port: str, interval_s: float, lang: str, level
     )
     poller.start()
     try:
-        while True:
+        while os.getppid() == parent_pid:
             try:
+                if not conn.poll(PARENT_CHECK_S):
+                    continue
                 command, value = conn.recv()
             except (EOFError, OSError):
                 break
@@ -54,6 +67,8 @@ def _child_main(conn: Connection, port: str, interval_s: float, lang: str, level
                 poller.set_port(value)
             elif command == "interval":
                 poller.set_interval(value)
+            elif command == "command":
+                poller.send_command(value)
             elif command == "stop":
                 break
     finally:
@@ -62,7 +77,12 @@ def _child_main(conn: Connection, port: str, interval_s: float, lang: str, level
 
 
 class ProcessPoller:
-    """Parent-side handle of a poller running in a child process."""
+    """Parent-side handle of a poller running in a child process.
+
+    A child that dies unexpectedly is restarted (counted in ``poller_restarts``) and its
+    counts carried over, so the counters never go backwards. Nothing is restarted once
+    :meth:`stop` has begun.
+    """
 
     def __init__(
         self,
@@ -80,6 +100,8 @@ class ProcessPoller:
         self._on_state = on_state
         self._lang = lang
         self._log_level = log_level
+        #: Counts of the children before the current one (and their restarts).
+        self._past = Counters()
         self.counters = Counters()
         self.state = LinkState(port=port)
         self._rate = RateMeter()
@@ -88,6 +110,7 @@ class ProcessPoller:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._reader: threading.Thread | None = None
         self._stopping = threading.Event()
+        #: Guards the pipe and the process: a restart and a stop never interleave.
         self._send_lock = threading.Lock()
 
     @property
@@ -104,6 +127,9 @@ class ProcessPoller:
         self._spawn()
         self._reader = threading.Thread(target=self._receive, name="tc66c-poller-rx", daemon=True)
         self._reader.start()
+        # The child ignores SIGTERM, so multiprocessing's own exit hook (terminate, then
+        # join) could wait on it for ever: make sure it is told to stop first.
+        atexit.register(self.stop)
 
     def _spawn(self) -> None:
         parent, child = self._ctx.Pipe()
@@ -119,14 +145,18 @@ class ProcessPoller:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the child; returns once every sample it took has been delivered."""
-        self._stopping.set()
-        self._send(("stop", None))
+        atexit.unregister(self.stop)
+        with self._send_lock:
+            if self._stopping.is_set():
+                return
+            self._stopping.set()
+            self._send_unlocked(("stop", None))
         if self._reader is not None:
             self._reader.join(timeout_s)
         if self._process is not None:
             self._process.join(timeout_s)
             if self._process.is_alive():
-                self._process.terminate()
+                self._process.kill()  # it ignores SIGTERM by design
                 self._process.join(1.0)
         if self._conn is not None:
             self._conn.close()
@@ -141,17 +171,48 @@ class ProcessPoller:
         self._interval_s = interval_s
         self._send(("interval", interval_s))
 
+    def send_command(self, action: str) -> None:
+        """Queue a screen command in the child's poll loop."""
+        if action not in SCREEN_COMMANDS:
+            raise ValueError(f"unknown command {action!r}")
+        self._send(("command", action))
+
     def sample_rate_hz(self) -> float:
         """Samples per second over the last (up to 64) samples."""
         return self._rate.rate_hz()
 
+    @property
+    def pid(self) -> int | None:
+        """The current child's process id (None before start)."""
+        return self._process.pid if self._process is not None else None
+
     def _send(self, message: tuple[str, Any]) -> None:
         with self._send_lock:
-            if self._conn is None:
-                return
-            # If the child is gone, _receive notices and restarts it.
-            with contextlib.suppress(OSError, EOFError):
-                self._conn.send(message)
+            self._send_unlocked(message)
+
+    def _send_unlocked(self, message: tuple[str, Any]) -> None:
+        if self._conn is None:
+            return
+        # If the child is gone, _receive notices and restarts it.
+        with contextlib.suppress(OSError, EOFError):
+            self._conn.send(message)
+
+    def _restart(self) -> bool:
+        """Replace a dead child, counts carried over; False once stopping has begun."""
+        if self._stopping.wait(RESTART_DELAY_S):
+            return False
+        with self._send_lock:
+            if self._stopping.is_set():
+                return False
+            log.error("the acquisition process stopped unexpectedly; restarting it")
+            self._past = self.counters.plus(Counters(poller_restarts=1))
+            self.counters = self._past
+            if self._conn is not None:
+                self._conn.close()
+            if self._process is not None:
+                self._process.join(1.0)
+            self._spawn()
+        return True
 
     def _receive(self) -> None:
         while True:
@@ -160,14 +221,11 @@ class ProcessPoller:
             try:
                 kind, payload, counters = conn.recv()
             except (EOFError, OSError):
-                if self._stopping.is_set():
+                if self._stopping.is_set() or not self._restart():
                     return
-                log.error("the acquisition process stopped unexpectedly; restarting it")
-                time.sleep(RESTART_DELAY_S)
-                with self._send_lock:
-                    self._spawn()
                 continue
-            self.counters = counters
+            # One assignment: readers in other threads never see a count go backwards.
+            self.counters = self._past.plus(counters)
             if kind == "sample":
                 self._rate.mark()
                 self._deliver(self._on_sample, payload)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import logging
 import os
@@ -12,6 +11,7 @@ import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -20,6 +20,7 @@ from . import bench_config
 from . import config as cfg
 from .api.app import create_app
 from .cli import config_error_exit, messages_for, setup_logging
+from .hub import Hub
 from .i18n import Messages
 from .runtime import Runtime, ServerSettings
 from .store import SampleStore
@@ -63,6 +64,8 @@ def banner(messages: Messages, http_port: int, config: cfg.MeterConfig) -> list[
 
 def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = None) -> int:
     """Run the server until Ctrl+C / SIGTERM; returns the exit code."""
+    stop = _StopRequest()
+    stop.install()
     env = os.environ
     setup_logging(args.log_level or env.get("TC66C_LOG_LEVEL"))
     messages = messages_for(args.lang)
@@ -121,7 +124,7 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
         print(messages("banner.readonly"), flush=True)
 
     app = create_app(runtime)
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(
             app,
             host=host,
@@ -130,12 +133,66 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=3,
-        )
+        ),
+        hub=runtime.hub,
     )
-    # uvicorn re-raises the signal that stopped it once it has shut down gracefully; a no-op
-    # SIGTERM handler (and a swallowed KeyboardInterrupt) make that a clean exit status 0.
-    signal.signal(signal.SIGTERM, lambda *_: None)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+    stop.server = server
+    server.run()
     print(messages("stopped"), flush=True)
     return 0
+
+
+class _StopRequest:
+    """SIGINT / SIGTERM handler for all of ``serve``: every one asks for a graceful stop.
+
+    Installed before anything starts, so a signal that comes during start-up is not lost
+    (nor a traceback): the server then starts and stops at once. uvicorn installs its own
+    handlers while it runs (our :meth:`_Server.handle_exit`) and puts these back after.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._server: uvicorn.Server | None = None
+
+    @property
+    def server(self) -> uvicorn.Server | None:
+        return self._server
+
+    @server.setter
+    def server(self, server: uvicorn.Server) -> None:
+        self._server = server
+        if self.requested:  # a signal came before the server existed
+            server.should_exit = True
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self)
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if self._server is not None:
+            self._server.should_exit = True
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping the same clean way however the signal comes.
+
+    - Every SIGINT / SIGTERM (to the process alone or to its whole group, as Ctrl+C and
+      ``systemctl stop`` send them) asks for the same graceful stop, and it is never
+      re-raised after shutdown: the exit status is 0 and the samples are written.
+    - Live streams are ended as soon as shutdown starts: uvicorn waits for open responses,
+      and an event stream never ends by itself.
+    """
+
+    def __init__(self, config: uvicorn.Config, *, hub: Hub) -> None:
+        super().__init__(config)
+        self._hub = hub
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        # No "second Ctrl+C forces the exit": shutdown is bounded anyway (streams end at
+        # once, timeout_graceful_shutdown) and forcing it would skip writing the samples.
+        self.should_exit = True
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._hub.close()
+        await super().shutdown(sockets)

@@ -205,7 +205,11 @@ class SerialMeter:
                 "unplug it and plug it back without holding the K1 button",
             )
         if mode != "firm":
-            raise BadReplyError(f"unexpected answer to 'query': {mode!r}")
+            # Never echo what came back: the port may be any tty, with anyone's text on it.
+            raise BadReplyError(
+                f"unexpected answer to 'query' on {self.port}: expected 'firm' or 'boot'",
+                "is this port the meter?",
+            )
 
     def rotate(self) -> None:
         """Rotate the meter's screen (no reply)."""

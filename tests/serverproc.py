@@ -36,7 +36,8 @@ class Server:
         return out
 
 
-def start_server(*args: str, lang: str = "C.UTF-8") -> Server:
+def start_server(*args: str, lang: str = "C.UTF-8", new_session: bool = False) -> Server:
+    """Start the server; ``new_session`` makes it lead its own process group (for killpg)."""
     port = free_port()
     env = {**os.environ, "LANG": lang, "LC_ALL": lang, "PYTHONUNBUFFERED": "1"}
     for var in ("TC66C_PORT", "TC66C_INTERVAL", "TC66C_RETENTION", "TC66C_LANG"):
@@ -48,6 +49,7 @@ def start_server(*args: str, lang: str = "C.UTF-8") -> Server:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=new_session,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20

@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 
-from tc66c_server.hub import QUEUE_SIZE, Event, Hub
+from tc66c_server.hub import CLOSED, QUEUE_SIZE, Event, Hub
 
 
 def test_every_subscriber_gets_every_event() -> None:
@@ -57,3 +57,24 @@ def test_publish_without_a_loop_or_subscribers_is_a_no_op() -> None:
     hub = Hub()
     hub.publish(Event("sample", b"{}"))
     assert hub.subscriber_count == 0
+
+
+def test_closing_ends_every_stream_even_a_full_one_and_later_ones_at_once() -> None:
+    async def scenario() -> tuple[list[Event], list[Event], Event, int]:
+        hub = Hub()
+        hub.bind(asyncio.get_running_loop())
+        idle, full = hub.open_queue(), hub.open_queue()
+        for k in range(QUEUE_SIZE):
+            full.put_nowait(Event("sample", str(k).encode()))
+        hub.close()
+        hub.publish(Event("sample", b"after"))  # nothing is delivered once closed
+        await asyncio.sleep(0.05)
+        late = hub.open_queue()
+        tails = [[q.get_nowait() for _ in range(q.qsize())] for q in (idle, full)]
+        return tails[0], tails[1], late.get_nowait(), hub.subscriber_count
+
+    idle, full, late, subscribers = asyncio.run(scenario())
+    assert idle == [CLOSED]
+    assert full[-1] is CLOSED and len(full) == QUEUE_SIZE
+    assert late is CLOSED
+    assert subscribers == 0

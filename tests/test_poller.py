@@ -141,3 +141,61 @@ def test_overrun_skips_slots_and_counts_them(
         stamps = [s.ts for s in recorder.samples[1:5]]
         # no burst of catch-up polls: samples stay about one reply time apart
         assert all(b - a > 0.2 for a, b in itertools.pairwise(stamps))
+
+
+def test_a_corrupt_reply_is_asked_again_at_once_when_the_slot_leaves_time(
+    emulator: EmulatorHost, recorder: Recorder, poller_factory: Callable[[str, float], Poller]
+) -> None:
+    poller = poller_factory(str(emulator.link), 0.5)
+    recorder.wait(lambda: len(recorder.samples) >= 2)
+    emulator.inject(FaultKind.FLIP)
+    recorder.wait(lambda: poller.counters.retries >= 1)
+    recorder.wait(lambda: len(recorder.samples) >= poller.counters.polls - 1)
+    c = poller.counters
+    assert (c.bad_packets, c.retries, c.missed_slots) == (1, 1, 0)
+    assert c.samples == c.polls - 1  # the faulty slot still gave its sample, from the retry
+    assert poller.state.connected
+
+
+def test_a_corrupt_reply_is_not_retried_when_the_next_slot_is_too_close(
+    tmp_path: Path, recorder: Recorder, poller_factory: Callable[[str, float], Poller]
+) -> None:
+    with EmulatorHost(tmp_path / "tty", reply_delay_s=0.05, seed=3) as host:
+        poller = poller_factory(str(host.link), 0.1)
+        recorder.wait(lambda: len(recorder.samples) >= 2)
+        host.inject(FaultKind.FLIP)
+        recorder.wait(lambda: poller.counters.bad_packets >= 1)
+        count = len(recorder.samples)
+        recorder.wait(lambda: len(recorder.samples) >= count + 2)
+        assert poller.counters.retries == 0
+
+
+def test_a_bad_first_reply_after_a_connect_is_counted(
+    emulator: EmulatorHost, recorder: Recorder, poller_factory: Callable[[str, float], Poller]
+) -> None:
+    emulator.inject(FaultKind.RANDOM)
+    poller = poller_factory(str(emulator.link), 0.5)
+    recorder.wait(lambda: poller.state.connected and len(recorder.samples) >= 1)
+    assert poller.counters.bad_packets == 1
+    emulator.unplug()
+    recorder.wait(lambda: not poller.state.connected)
+    emulator.inject(FaultKind.FLIP)
+    emulator.replug()
+    recorder.wait(lambda: poller.state.connected, timeout_s=3.0)
+    assert poller.counters.bad_packets == 2
+    assert poller.counters.reconnects == 1
+
+
+def test_lowering_the_interval_during_a_poll_does_not_count_missed_slots(
+    tmp_path: Path, recorder: Recorder, poller_factory: Callable[[str, float], Poller]
+) -> None:
+    with EmulatorHost(tmp_path / "slow", reply_delay_s=0.2, chunked=False) as slow:
+        poller = poller_factory(str(slow.link), 1.0)
+        recorder.wait(lambda: len(recorder.samples) >= 4)
+        count = len(recorder.samples)
+        recorder.wait(lambda: len(recorder.samples) > count)
+        time.sleep(0.9)  # the next poll is due 0.8 s after a sample and takes 0.2 s
+        poller.set_interval(0.3)
+        count = len(recorder.samples)
+        recorder.wait(lambda: len(recorder.samples) >= count + 4)
+        assert poller.counters.missed_slots <= 1  # an overrun on a loaded machine, not tens

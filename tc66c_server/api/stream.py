@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import StreamingResponse
 
+from ..hub import CLOSED
 from .data import meter_of, runtime_of
 from .payloads import connection_payload, latest_payload
 
@@ -54,6 +55,8 @@ async def stream(
                 except TimeoutError:
                     yield b": ping\n\n"
                     continue
+                if event is CLOSED:
+                    return  # the server is shutting down
                 if meter is not None and event.meter not in (None, meter):
                     continue
                 yield _frame(event.name, event.data)
