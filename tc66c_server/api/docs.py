@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
 
+from .headers import content_security_policy
+
 VENDOR = "static/vendor/swagger-ui"
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
@@ -29,19 +31,7 @@ def _script_hashes(html: str) -> list[str]:
 
 def docs_policy(html: str) -> str:
     """The docs page's policy: the dashboard's, plus its own inline start-up script."""
-    return "; ".join(
-        (
-            "default-src 'self'",
-            "script-src 'self' " + " ".join(_script_hashes(html)),
-            "style-src 'self'",
-            "img-src 'self' data:",
-            "connect-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        )
-    )
+    return content_security_policy(*_script_hashes(html))
 
 
 def install(app: FastAPI) -> None:
