@@ -431,3 +431,10 @@ def test_config_change_whose_save_fails_is_503_and_changes_nothing(
         assert runtime.demo_link is None
         assert client.get("/api/data/2h").json()["count"] >= count
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_bad_parameters_are_not_echoed_at_length(client: TestClient) -> None:
+    for query in ("fields=" + "z" * 5000, "end=" + "9" * 5000, "end=" + "x" * 5000):
+        response = client.get(f"/api/data/5m?{query}")
+        assert_error(response, 400, "invalid_parameter")
+        assert len(response.content) < 1000, query

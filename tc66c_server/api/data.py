@@ -27,6 +27,8 @@ MAX_POINTS_LIMIT = 100_000
 MAX_RAW_SAMPLES = 200_000
 #: ...and at most this many values (samples x quantities): 24 h at 1 Hz with ``fields=all``.
 MAX_RAW_VALUES = 1_200_000
+#: Errors echo at most this many characters of a bad parameter.
+MAX_SHOWN = 40
 #: ``end=`` is accepted from this time (2000-01-01T00:00:00Z)...
 MIN_END_TS = 946_684_800.0
 #: ...to this long after now (a client clock a little ahead is fine).
@@ -57,17 +59,22 @@ def _fields(text: str | None) -> tuple[str, ...]:
     if unknown:
         known = ", ".join(x.key for x in q.ALL)
         raise InvalidParameter(
-            f"unknown field(s) {', '.join(unknown)}: use 'all' or some of {known}",
-            {"fields": text},
+            f"unknown field(s) {_shown(', '.join(unknown))}: use 'all' or some of {known}",
+            {"fields": _shown(text)},
         )
     return tuple(f for f in dict.fromkeys(wanted) if f not in ("voltage", "current", "power"))
+
+
+def _shown(text: str) -> str:
+    """A client's text as echoed in an error: at most ``MAX_SHOWN`` characters."""
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."
 
 
 def _end(text: str | None, now: float) -> float:
     """The window's end: now, or ``end=`` (Unix seconds or ISO 8601) between 2000 and now + 1 d."""
     if text is None:
         return now
-    shown = text if len(text) <= 40 else text[:40] + "..."
+    shown = _shown(text)
     try:
         end = float(text)
     except ValueError:
