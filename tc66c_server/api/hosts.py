@@ -23,22 +23,18 @@ class HostError(ValueError):
     """An ``--allowed-host`` entry that is not ``name``, ``name:port`` or ``*``."""
 
 
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1); names never guess."""
-    text = host.strip().lower()
-    if text == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(text.removeprefix("[").removesuffix("]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text.removeprefix("[").removesuffix("]"))
     except ValueError:
         return None
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1); names never guess."""
+    text = host.strip().lower()
+    ip = _ip(text)
+    return text == "localhost" or (ip is not None and ip.is_loopback)
 
 
 def split_host(value: str) -> tuple[str, int | None] | None:
