@@ -17,6 +17,7 @@ import orjson
 
 from . import __version__
 from . import config as cfg
+from .api.hosts import is_loopback
 from .api.payloads import connection_payload, sample_payload
 from .api.series_cache import SeriesCache
 from .emulator import EmulatorHost
@@ -29,8 +30,6 @@ from .store import SampleStore
 
 log = logging.getLogger(__name__)
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-
 
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
@@ -41,6 +40,8 @@ class ServerSettings:
     data_dir: str = ""  # "" = default directory, ":memory:" = RAM only
     lang: str = "en"
     token: str | None = None
+    #: ``--allowed-host`` entries: more names the server answers to (``api/hosts.py``).
+    allowed_hosts: tuple[str, ...] = ()
     saved_config_path: Path | None = None
     #: Poll in a child process (the server does; in-process tests use a thread).
     poller_process: bool = False
@@ -48,8 +49,9 @@ class ServerSettings:
 
     @property
     def exposed(self) -> bool:
-        """True when the server listens beyond loopback."""
-        return self.host not in LOOPBACK_HOSTS and not self.host.startswith("127.")
+        """True when the server listens beyond loopback (decided on the address, not a
+        name prefix: ``127.0.0.2`` is loopback, ``127.example`` is not)."""
+        return not is_loopback(self.host)
 
 
 class Runtime:
@@ -149,9 +151,15 @@ class Runtime:
 
     # -- configuration ------------------------------------------------------------------
     def apply_config(self, changes: Any) -> cfg.MeterConfig:
-        """Validate ``changes`` (all or nothing), apply them live and persist them."""
+        """Validate ``changes``, save them, then apply them live: all or nothing.
+
+        Raises ``ConfigError`` (a bad field) or ``ConfigSaveError`` (the file could not be
+        written); either way nothing has changed, live or on disk.
+        """
         with self._config_lock:
-            new = self.config.updated(changes)  # raises ConfigError, nothing changed
+            new = self.config.updated(changes)
+            if self.settings.saved_config_path is not None:
+                cfg.save(self.settings.saved_config_path, new)
             old, self.config = self.config, new
             if new.data_retention_minutes != old.data_retention_minutes:
                 self.store.retention_s = new.data_retention_minutes * 60
@@ -160,8 +168,6 @@ class Runtime:
                 self.poller.set_interval(new.polling_interval)
             if new.port != old.port:
                 self.poller.set_port(self._device_for(new.port))
-            if self.settings.saved_config_path is not None:
-                cfg.save(self.settings.saved_config_path, new)
             return new
 
     # -- derived values -----------------------------------------------------------------

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
 import time
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
 
-from ..config import ConfigError
+from ..config import ConfigError, ConfigSaveError
 from ..ports import list_serial_ports
 from ..timefmt import iso
 from .data import runtime_of
-from .errors import InvalidConfig, WriteForbidden
+from .errors import ConfigNotSaved, InvalidConfig
+from .openapi import error_responses
 from .payloads import device_payload, error_payload
 from .responses import JSON
 
@@ -68,22 +68,15 @@ async def get_config(request: Request) -> JSON:
     return JSON(runtime_of(request).config.as_dict())
 
 
-def _check_write_allowed(request: Request) -> None:
-    settings = runtime_of(request).settings
-    if settings.token:
-        supplied = request.headers.get("authorization", "")
-        if not hmac.compare_digest(supplied.encode(), f"Bearer {settings.token}".encode()):
-            raise WriteForbidden("this server needs 'Authorization: Bearer <token>' for writes")
-    elif settings.exposed:
-        raise WriteForbidden(
-            "writes are refused: the server listens beyond loopback without a token "
-            "(restart it with --token or TC66C_TOKEN)"
-        )
-
-
 @router.post(
     "/config",
     summary="Change configuration",
+    responses=error_responses(
+        {
+            400: "a bad field (details.fields names each) or a body that is not a JSON object",
+            503: "the configuration could not be saved (read-only or full disk): nothing changed",
+        }
+    ),
     openapi_extra={
         "requestBody": {
             "content": {
@@ -104,8 +97,11 @@ def _check_write_allowed(request: Request) -> None:
     },
 )
 async def post_config(request: Request) -> JSON:
-    """Validate every field first; apply all at once without restart, or change nothing."""
-    _check_write_allowed(request)
+    """Validate every field, save, then apply all at once without restart; or change nothing.
+
+    Who may write (origin, host, token, JSON body, size) is decided by the guard
+    (``guard.py``) before this runs.
+    """
     raw = await request.body()
     try:
         changes: Any = orjson.loads(raw)
@@ -118,6 +114,8 @@ async def post_config(request: Request) -> JSON:
         new = runtime.apply_config(changes)
     except ConfigError as exc:
         raise InvalidConfig(f"invalid configuration: {exc}", {"fields": exc.fields}) from None
+    except ConfigSaveError as exc:
+        raise ConfigNotSaved(f"{exc}: nothing was changed") from None
     return JSON(new.as_dict())
 
 
