@@ -38,6 +38,13 @@ def _add_serve_args(p: argparse.ArgumentParser) -> None:
         help="use the built-in simulated bench: two meters around a converter, paired",
     )
     p.add_argument("--token", help="token required for writes (POST /api/config)")
+    p.add_argument(
+        "--allowed-host",
+        dest="allowed_hosts",
+        action="append",
+        metavar="NAME[:PORT]",
+        help="another host name the server answers to (repeatable; '*' = any)",
+    )
     p.add_argument("--lang", choices=LANGUAGES, help="console language (default: locale)")
     p.add_argument(
         "--log-level", default=None, choices=("debug", "info", "warning", "error"), help="log level"

@@ -7,10 +7,13 @@ settings saved by ``POST /api/config`` (``config.json`` in the data directory) >
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -28,6 +31,8 @@ MAX_RETENTION_MIN = 366 * 24 * 60
 #: Ports served by the built-in simulated bench (see demo.py).
 DEMO_PORTS = ("demo", "demo-out")
 _COM_PORT = re.compile(r"^COM[1-9][0-9]{0,2}$", re.IGNORECASE)
+#: Unknown setting names are echoed in errors up to this length, never at full size.
+MAX_SHOWN_KEY = 40
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 ENV_KEYS = {
@@ -42,6 +47,10 @@ ENV_PAIRS = "TC66C_PAIRS"
 MAX_METERS = 16
 MAX_PAIRS = 16
 _METER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+class ConfigSaveError(RuntimeError):
+    """The configuration file could not be written (read-only or full disk...)."""
 
 
 class ConfigError(ValueError):
@@ -74,9 +83,50 @@ def _check_port(value: Any) -> str | None:
         return "must be a string such as /dev/ttyACM0, COM3, auto or demo"
     if not value or len(value) > 255 or _CONTROL.search(value) or value != value.strip():
         return "must be a non-empty path without spaces at the ends or control characters"
-    if value == "auto" or value in DEMO_PORTS or value.startswith("/") or _COM_PORT.match(value):
+    if value == "auto" or value in DEMO_PORTS or _COM_PORT.match(value):
         return None
+    if value.startswith("/"):
+        return _check_device(value)
     return "must be an absolute device path (/dev/ttyACM0), a COMn name, 'auto' or 'demo'"
+
+
+def _check_device(path: str) -> str | None:
+    """None when ``path`` is a serial device or does not exist yet (a meter not plugged in);
+    else why not. Symlinks are followed (``/dev/serial/by-id/...``, the emulator's link)."""
+    real = os.path.realpath(path)
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be checked ({exc.strerror}): give the path of a serial device"
+    if not stat.S_ISCHR(mode):
+        return "is not a serial device: give the path of one such as /dev/ttyACM0"
+    if not _is_tty(real):
+        return "is a device but not a serial port (not a tty)"
+    return None
+
+
+def _is_tty(path: str) -> bool:
+    """True when the character device ``path`` is a terminal (every serial port is).
+
+    Opened read-only, non-blocking, without becoming the controlling terminal, and closed
+    at once: nothing is read or written. A device this process may not open (not in the
+    ``dialout`` group yet, say) is judged by its kernel class where Linux shows it, so the
+    poller can still report the permission problem in words.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EBUSY):
+            return False
+        rdev = os.stat(path).st_rdev
+        subsystem = f"/sys/dev/char/{os.major(rdev)}:{os.minor(rdev)}/subsystem"
+        return os.path.basename(os.path.realpath(subsystem)) == "tty"
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
 
 
 def _check_interval(value: Any) -> str | None:
@@ -104,6 +154,11 @@ _CHECKS = {
 }
 
 
+def _shown_key(key: str) -> str:
+    """An unknown key as echoed in an error: at most ``MAX_SHOWN_KEY`` characters."""
+    return key if len(key) <= MAX_SHOWN_KEY else key[:MAX_SHOWN_KEY] + "..."
+
+
 def validate_changes(changes: Any) -> dict[str, Any]:
     """Validate a partial config; return it normalised or raise :class:`ConfigError`.
 
@@ -115,7 +170,7 @@ def validate_changes(changes: Any) -> dict[str, Any]:
     for key, value in changes.items():
         check = _CHECKS.get(key)
         if check is None:
-            errors[str(key)] = f"unknown setting (known: {', '.join(_CHECKS)})"
+            errors[_shown_key(str(key))] = f"unknown setting (known: {', '.join(_CHECKS)})"
         elif (message := check(value)) is not None:
             errors[key] = message
     if errors:
@@ -171,12 +226,22 @@ def load_saved(path: Path) -> dict[str, Any]:
 
 
 def save(path: Path, config: MeterConfig | Mapping[str, Any]) -> None:
-    """Persist the config atomically (write a temp file, then rename)."""
+    """Persist the config atomically (write a temp file, then rename).
+
+    Raises :class:`ConfigSaveError` when the file cannot be written; the old one is kept.
+    """
     data = config.as_dict() if isinstance(config, MeterConfig) else dict(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise ConfigSaveError(
+            f"cannot save the configuration to {path} ({exc.strerror or exc})"
+        ) from None
 
 
 def resolve(

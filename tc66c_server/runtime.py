@@ -20,6 +20,7 @@ import orjson
 
 from . import __version__
 from . import config as cfg
+from .api.hosts import is_loopback
 from .api.payloads import connection_payload, sample_payload
 from .api.series_cache import SeriesCache
 from .bench_config import BenchConfig, MeterSpec, PairSpec
@@ -35,8 +36,6 @@ from .store import SampleStore
 
 log = logging.getLogger(__name__)
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-
 
 class UnknownMeterError(KeyError):
     """No meter (or pair) has this id."""
@@ -51,6 +50,8 @@ class ServerSettings:
     data_dir: str = ""  # "" = default directory, ":memory:" = RAM only
     lang: str = "en"
     token: str | None = None
+    #: ``--allowed-host`` entries: more names the server answers to (``api/hosts.py``).
+    allowed_hosts: tuple[str, ...] = ()
     saved_config_path: Path | None = None
     #: Poll in a child process (the server does; in-process tests use a thread).
     poller_process: bool = False
@@ -58,8 +59,9 @@ class ServerSettings:
 
     @property
     def exposed(self) -> bool:
-        """True when the server listens beyond loopback."""
-        return self.host not in LOOPBACK_HOSTS and not self.host.startswith("127.")
+        """True when the server listens beyond loopback (decided on the address, not a
+        name prefix: ``127.0.0.2`` is loopback, ``127.example`` is not)."""
+        return not is_loopback(self.host)
 
 
 class Runtime:
@@ -226,7 +228,10 @@ class Runtime:
             self._commit(self.bench.without_pair(pair_id))
 
     def _commit(self, new: BenchConfig) -> None:
-        """Save ``new`` first (a failed save changes nothing), then make it live."""
+        """Save ``new`` first, then make it live.
+
+        A failed save raises ``ConfigSaveError`` with nothing changed, live or on disk.
+        """
         if self.settings.saved_config_path is not None:
             cfg.save(self.settings.saved_config_path, new.as_dict())
         old, self.bench = self.bench, new

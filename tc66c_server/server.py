@@ -19,6 +19,7 @@ import uvicorn
 from . import bench_config
 from . import config as cfg
 from .api.app import create_app
+from .api.hosts import HostError, parse_allowed_host
 from .cli import config_error_exit, messages_for, setup_logging
 from .hub import Hub
 from .i18n import Messages
@@ -52,6 +53,21 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+def allowed_hosts_of(flags: list[str] | None, variable: str | None) -> tuple[str, ...]:
+    """``--allowed-host`` entries, else ``TC66C_ALLOWED_HOSTS`` (comma or space separated)."""
+    if flags:
+        return tuple(flags)
+    return tuple(entry for entry in (variable or "").replace(",", " ").split() if entry)
+
+
+def check_allowed_host(entry: str) -> None:
+    """Raise ``ConfigError`` naming ``--allowed-host`` when ``entry`` is not a host name."""
+    try:
+        parse_allowed_host(entry)
+    except HostError as exc:
+        raise cfg.ConfigError({"--allowed-host": str(exc)}) from None
+
+
 def banner(messages: Messages, http_port: int, config: cfg.MeterConfig) -> list[str]:
     """The seed's four start-up lines, in the console language."""
     return [
@@ -72,6 +88,7 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
     host = args.host or env.get("TC66C_HOST") or "127.0.0.1"
     http_port = args.http_port or int(env.get("TC66C_HTTP_PORT") or DEFAULT_HTTP_PORT)
     token = args.token or env.get("TC66C_TOKEN") or None
+    allowed_hosts = allowed_hosts_of(args.allowed_hosts, env.get("TC66C_ALLOWED_HOSTS"))
     data_dir = args.data_dir or str(cfg.default_data_dir())
     cli_layer: dict[str, Any] = {
         **(DEMO_LAYER if args.demo else bench_config.cli_devices(args.device)),
@@ -81,6 +98,8 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
     if args.pair:
         cli_layer["pairs"] = args.pair
     try:
+        for entry in allowed_hosts:
+            check_allowed_host(entry)
         env_layer = cfg.from_environment()
         saved_path = None if data_dir == MEMORY else Path(data_dir) / "config.json"
         saved = cfg.load_saved(saved_path) if saved_path else {}
@@ -103,6 +122,7 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
         data_dir=data_dir,
         lang=messages.lang,
         token=token,
+        allowed_hosts=allowed_hosts,
         saved_config_path=saved_path,
         poller_process=True,
         log_level=logging.getLogger().getEffectiveLevel(),

@@ -11,6 +11,10 @@ from tc66c_server.config import MeterConfig
 from tc66c_server.runtime import Runtime, ServerSettings
 from tc66c_server.store import SampleStore
 
+#: What the in-process tests call the server: a loopback name with the default port, which
+#: the guard answers to (TestClient's own "testserver" is a foreign host).
+BASE_URL = "http://127.0.0.1:5000"
+
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     """Assert ``response`` is the documented error shape with this status and code."""

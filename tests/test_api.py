@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tc66c_server import quantities as q
+from tc66c_server.api import data as data_api
+from tc66c_server.api import stream as stream_api
 from tc66c_server.api.app import create_app
 from tc66c_server.config import load_saved
 from tc66c_server.emulator import EmulatorHost
@@ -16,7 +19,7 @@ from tc66c_server.reading import Sample
 from tc66c_server.runtime import Runtime, ServerSettings
 from tc66c_server.timefmt import parse_iso
 
-from .apihelpers import assert_error, make_runtime
+from .apihelpers import BASE_URL, assert_error, make_runtime
 
 
 def wait_for(condition: object, timeout_s: float = 5.0) -> None:
@@ -35,7 +38,7 @@ def runtime(emulator: EmulatorHost) -> Runtime:
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime)) as test_client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as test_client:
         wait_for(lambda: runtime.latest is not None)
         yield test_client
 
@@ -51,7 +54,7 @@ def test_latest_has_the_seed_shape_and_every_field(client: TestClient) -> None:
 
 def test_latest_equals_what_the_emulator_sent(emulator: EmulatorHost, tmp_path: Path) -> None:
     runtime = make_runtime(str(emulator.link), interval_s=30.0)
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         wait_for(lambda: runtime.latest is not None)
         body = client.get("/api/data/latest").json()
     sent = emulator.meter.last_reading
@@ -62,7 +65,7 @@ def test_latest_equals_what_the_emulator_sent(emulator: EmulatorHost, tmp_path: 
 
 def test_latest_without_data_is_503(tmp_path: Path) -> None:
     runtime = make_runtime(str(tmp_path / "absent"))
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         assert_error(client.get("/api/data/latest"), 503, "no_data")
 
 
@@ -199,7 +202,7 @@ def test_config_post_with_malformed_json_is_400(client: TestClient) -> None:
 
 def test_writes_beyond_loopback_need_a_token(emulator: EmulatorHost) -> None:
     runtime = make_runtime(str(emulator.link), settings=ServerSettings(host="0.0.0.0"))
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         assert_error(client.post("/api/config", json={"polling_interval": 2}), 403, "forbidden")
         assert client.get("/api/config").status_code == 200
 
@@ -207,7 +210,7 @@ def test_writes_beyond_loopback_need_a_token(emulator: EmulatorHost) -> None:
 def test_token_is_checked_when_configured(emulator: EmulatorHost) -> None:
     settings = ServerSettings(host="0.0.0.0", token="s3cret")
     runtime = make_runtime(str(emulator.link), settings=settings)
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         wrong = {"Authorization": "Bearer nope"}
         assert_error(
             client.post("/api/config", json={"polling_interval": 2}, headers=wrong),
@@ -279,11 +282,11 @@ def test_unplug_then_replug_shows_disconnected_then_fresh_samples(
 def test_samples_persist_across_a_restart(emulator: EmulatorHost, tmp_path: Path) -> None:
     db = tmp_path / "samples.sqlite3"
     runtime = make_runtime(str(emulator.link), db=db)
-    with TestClient(create_app(runtime)):
+    with TestClient(create_app(runtime), base_url=BASE_URL):
         wait_for(lambda: runtime.poller.counters.samples >= 5)
     count = runtime.poller.counters.samples
     again = make_runtime(str(tmp_path / "absent"), db=db)
-    with TestClient(create_app(again)) as client:
+    with TestClient(create_app(again), base_url=BASE_URL) as client:
         assert client.get("/api/status").json()["data_count"] == count
         assert client.get("/api/data/latest").status_code == 200
 
@@ -308,7 +311,130 @@ def test_config_changes_are_saved_for_the_next_start(
 ) -> None:
     saved = tmp_path / "config.json"
     runtime = make_runtime(str(emulator.link), settings=ServerSettings(saved_config_path=saved))
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         assert client.post("/api/config", json={"data_retention_minutes": 45}).status_code == 200
         assert client.post("/api/config", json={"data_retention_minutes": -4}).status_code == 400
     assert load_saved(saved)["data_retention_minutes"] == 45
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        "nan",
+        "inf",
+        "-inf",
+        "1e12",
+        "-99999999999",
+        "0",
+        "1e400",
+        "0001-01-01T00:00:00",
+        "9999-12-31T23:59:59",
+        "1999-12-31T23:59:59Z",
+    ],
+)
+def test_end_out_of_range_is_400_never_500(client: TestClient, end: str) -> None:
+    for query in (f"end={end}", f"end={end}&format=csv", f"end={end}&max_points=10"):
+        details = assert_error(client.get(f"/api/data/5m?{query}"), 400, "invalid_parameter")
+        assert details["end"] == end
+
+
+def test_end_accepts_unix_seconds_and_iso_within_range(client: TestClient) -> None:
+    now = time.time()
+    for end in (f"{now - 60:.3f}", "2000-01-01T00:00:00Z", f"{now + 3600:.0f}"):
+        response = client.get(f"/api/data/5m?end={end}")
+        assert response.status_code == 200, (end, response.text)
+
+
+def test_raw_window_over_the_cap_is_400_too_many_points(
+    client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    latest = runtime.latest
+    assert latest is not None
+    now = time.time()
+    runtime.store.add_many(Sample(now - 1800 - k, latest.reading) for k in range(300))
+    runtime.store.flush()
+    monkeypatch.setattr(data_api, "MAX_RAW_SAMPLES", 250)
+    for query in ("", "?format=csv", "?fields=all"):
+        details = assert_error(client.get(f"/api/data/1h{query}"), 400, "too_many_points")
+        assert details["samples"] > details["limit"]
+        message = client.get(f"/api/data/1h{query}").json()["error"]["message"]
+        assert "max_points" in message and "shorter window" in message
+    assert client.get("/api/data/1h?max_points=50").status_code == 200
+    assert client.get("/api/data/1m").status_code == 200
+    # The values budget: the same window passes with 3 quantities, not with all 13.
+    monkeypatch.setattr(data_api, "MAX_RAW_SAMPLES", 10_000)
+    monkeypatch.setattr(data_api, "MAX_RAW_VALUES", 3 * 400)
+    assert client.get("/api/data/1h").status_code == 200
+    assert_error(client.get("/api/data/1h?fields=all"), 400, "too_many_points")
+
+
+def test_raw_cap_lets_a_day_at_1_hz_with_every_field_through() -> None:
+    assert 86_400 * len(q.ALL) <= min(
+        data_api.MAX_RAW_SAMPLES * len(q.ALL), data_api.MAX_RAW_VALUES
+    )
+
+
+def test_stream_clients_beyond_the_cap_get_503(client: TestClient, runtime: Runtime) -> None:
+    held = [runtime.hub.open_queue() for _ in range(stream_api.MAX_STREAM_CLIENTS)]
+    details = assert_error(client.get("/api/stream?limit=1"), 503, "too_many_streams")
+    assert details["limit"] == stream_api.MAX_STREAM_CLIENTS
+    runtime.hub.close_queue(held.pop())
+    with client.stream("GET", "/api/stream?limit=1") as response:
+        assert response.status_code == 200
+    for queue in held:
+        runtime.hub.close_queue(queue)
+
+
+@pytest.mark.parametrize("port", ["/etc/passwd", "/tmp", "/dev/null", "/dev/zero", "tty0"])
+def test_config_port_that_is_not_a_serial_device_is_400_and_changes_nothing(
+    client: TestClient, runtime: Runtime, port: str
+) -> None:
+    before = client.get("/api/config").json()
+    device = runtime.poller.state.port
+    details = assert_error(client.post("/api/config", json={"port": port}), 400, "invalid_config")
+    assert set(details["fields"]) == {"port"}
+    assert client.get("/api/config").json() == before
+    assert runtime.poller.state.port == device
+
+
+def test_config_port_accepts_a_pty_link_and_a_path_not_there_yet(
+    client: TestClient, tmp_path: Path
+) -> None:
+    with EmulatorHost(tmp_path / "other", reply_delay_s=0.0) as other:
+        assert client.post("/api/config", json={"port": str(other.link)}).status_code == 200
+    absent = str(tmp_path / "ttyACM7")
+    assert client.post("/api/config", json={"port": absent}).json()["port"] == absent
+
+
+def test_config_change_whose_save_fails_is_503_and_changes_nothing(
+    emulator: EmulatorHost, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    settings = ServerSettings(saved_config_path=blocker / "config.json")
+    runtime = make_runtime(str(emulator.link), settings=settings)
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
+        wait_for(lambda: runtime.latest is not None)
+        latest = runtime.latest
+        assert latest is not None
+        runtime.store.add_many(Sample(time.time() - 3600 - k, latest.reading) for k in range(50))
+        runtime.store.flush()
+        before = (client.get("/api/config").json(), runtime.store.retention_s)
+        count = client.get("/api/data/2h").json()["count"]
+        changes = {"data_retention_minutes": 1, "polling_interval": 2, "port": "demo"}
+        response = client.post("/api/config", json=changes)
+        assert_error(response, 503, "config_not_saved")
+        assert "nothing was changed" in response.json()["error"]["message"]
+        assert (client.get("/api/config").json(), runtime.store.retention_s) == before
+        assert runtime.poller.interval_s == 0.1
+        assert runtime.poller.state.port == str(emulator.link)
+        assert runtime.demo_link is None
+        assert client.get("/api/data/2h").json()["count"] >= count
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_bad_parameters_are_not_echoed_at_length(client: TestClient) -> None:
+    for query in ("fields=" + "z" * 5000, "end=" + "9" * 5000, "end=" + "x" * 5000):
+        response = client.get(f"/api/data/5m?{query}")
+        assert_error(response, 400, "invalid_parameter")
+        assert len(response.content) < 1000, query

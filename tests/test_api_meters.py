@@ -18,7 +18,7 @@ from tc66c_server.emulator import EmulatorHost
 from tc66c_server.runtime import Runtime, ServerSettings
 from tc66c_server.store import SampleStore
 
-from .apihelpers import assert_error
+from .apihelpers import BASE_URL, assert_error
 
 METER_IDS = ("a", "b", "c")
 
@@ -59,7 +59,7 @@ def runtime(emulators: dict[str, EmulatorHost], tmp_path: Path) -> Runtime:
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime)) as test_client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as test_client:
         wait_for(lambda: all(m.counters.samples >= 3 for m in runtime))
         runtime.store.flush()
         yield test_client

@@ -9,6 +9,8 @@ import pytest
 
 from tc66c_server import config as cfg
 from tc66c_server.config import ConfigError, MeterConfig
+from tc66c_server.emulator import EmulatorHost
+from tc66c_server.server import allowed_hosts_of, check_allowed_host
 
 
 def test_defaults_are_the_seeds() -> None:
@@ -120,3 +122,58 @@ def test_corrupt_saved_config_is_a_clear_error(tmp_path: Path) -> None:
 def test_default_data_dir_follows_xdg() -> None:
     assert cfg.default_data_dir({"XDG_DATA_HOME": "/x"}) == Path("/x/tc66c-server")
     assert cfg.default_data_dir({"TC66C_DATA_DIR": "/d"}) == Path("/d")
+
+
+@pytest.mark.parametrize("port", ["/etc/passwd", "/tmp", "/dev/null", "/dev/zero", "/etc/passwd/x"])
+def test_port_that_exists_but_is_no_serial_device_is_refused(port: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        MeterConfig().updated({"port": port})
+    assert set(info.value.fields) == {"port"}
+
+
+def test_port_link_to_a_regular_file_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("secret")
+    (tmp_path / "ttyFAKE").symlink_to(target)
+    with pytest.raises(ConfigError, match="not a serial device"):
+        MeterConfig().updated({"port": str(tmp_path / "ttyFAKE")})
+
+
+def test_port_link_to_a_pty_is_accepted(emulator: EmulatorHost) -> None:
+    assert MeterConfig().updated({"port": str(emulator.link)}).port == str(emulator.link)
+
+
+def test_port_that_does_not_exist_yet_is_accepted(tmp_path: Path) -> None:
+    for port in (str(tmp_path / "ttyACM3"), "/dev/serial/by-id/usb-RuiDeng-not-plugged"):
+        assert MeterConfig().updated({"port": port}).port == port
+    dangling = tmp_path / "link"
+    dangling.symlink_to(tmp_path / "not-yet")
+    assert MeterConfig().updated({"port": str(dangling)}).port == str(dangling)
+
+
+def test_unknown_setting_names_are_shortened_in_errors() -> None:
+    with pytest.raises(ConfigError) as info:
+        MeterConfig().updated({"x" * 10_000: 1})
+    (name,) = info.value.fields
+    assert len(name) <= cfg.MAX_SHOWN_KEY + 3 and name.endswith("...")
+    assert len(str(info.value)) < 200
+
+
+def test_failed_save_raises_and_keeps_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    cfg.save(path, MeterConfig("/dev/ttyACM1", 2.0, 30))
+    path.with_suffix(".tmp").mkdir()  # the temp file cannot be written
+    with pytest.raises(cfg.ConfigSaveError, match="cannot save the configuration"):
+        cfg.save(path, MeterConfig("/dev/ttyACM1", 5.0, 30))
+    assert cfg.load_saved(path)["polling_interval"] == 2.0
+
+
+def test_allowed_hosts_come_from_flags_else_the_environment() -> None:
+    assert allowed_hosts_of(["a", "b:81"], "c") == ("a", "b:81")
+    assert allowed_hosts_of(None, "c, d:81  e") == ("c", "d:81", "e")
+    assert allowed_hosts_of(None, None) == ()
+    check_allowed_host("pi.local:5000")
+    check_allowed_host("*")
+    for bad in ("http://pi.local", "pi.local/x", "pi local", ""):
+        with pytest.raises(ConfigError, match="--allowed-host"):
+            check_allowed_host(bad)

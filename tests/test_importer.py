@@ -25,7 +25,7 @@ from tc66c_server.importer import parse_rows, read_file, retention_note
 from tc66c_server.reading import Reading, Sample
 from tc66c_server.store import SampleStore
 
-from .apihelpers import make_runtime
+from .apihelpers import BASE_URL, make_runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 RD_USB_SAMPLE = Path(__file__).parent / "data" / "rd-usb-sample.csv"
@@ -60,7 +60,7 @@ def test_our_csv_export_imports_back_to_the_same_samples(tmp_path: Path) -> None
     runtime = make_runtime("/dev/tc66c-absent", db=tmp_path / "s.sqlite3")
     runtime.store.add_many(samples)
     end = samples[-1].ts + 1
-    with TestClient(create_app(runtime, manage_runtime=False)) as client:
+    with TestClient(create_app(runtime, manage_runtime=False), base_url=BASE_URL) as client:
         response = client.get(f"/api/data/5m?format=csv&fields=all&end={end}")
     runtime.store.close()
     assert response.status_code == 200

@@ -10,7 +10,13 @@ from tc66c_server import quantities as q
 from tc66c_server.reading import Sample
 from tc66c_server.store import UnknownFieldError
 from tc66c_server.store.codec import encode
-from tc66c_server.store.queries import latest, quantity_keys, sample_range, summary
+from tc66c_server.store.queries import (
+    latest,
+    quantity_keys,
+    sample_count,
+    sample_range,
+    summary,
+)
 from tc66c_server.store.writes import prune
 
 from .storehelpers import T0, insert, memory_db, sample
@@ -159,3 +165,27 @@ def test_prune_with_nothing_old_removes_nothing() -> None:
     insert(conn, _varied(20))
     assert prune(conn, 0) == 0
     assert summary(conn)[0] == 20
+
+
+_COUNTED = _varied(400, step=0.7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.integers(-2_000_000, 400 * 700_000 + 2_000_000),
+    length=st.integers(-1_000_000, 400 * 700_000),
+)
+def test_sample_count_equals_the_rows_of_the_window(start: int, length: int) -> None:
+    conn = memory_db()
+    insert(conn, _COUNTED)
+    lo, hi = T0 + start / 1e6, T0 + (start + length) / 1e6
+    assert sample_count(conn, lo, hi) == len(sample_range(conn, lo, hi))
+
+
+def test_sample_count_includes_both_edges() -> None:
+    conn = memory_db()
+    insert(conn, _COUNTED)
+    first, last = _COUNTED[0].ts, _COUNTED[-1].ts
+    assert sample_count(conn, first, last) == len(_COUNTED)
+    assert sample_count(conn, first, first) == 1
+    assert sample_count(conn, last, first) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Request
 from ..ports import list_serial_ports
 from .bodies import config_errors, json_body
 from .data import meter_of, runtime_of
-from .errors import WriteForbidden
+from .openapi import error_responses
 from .payloads import status_payload
 from .responses import JSON
 
@@ -31,23 +30,16 @@ async def get_config(request: Request, meter: str | None = None) -> JSON:
     return JSON(runtime_of(request).bench.seed_view(meter_of(request, meter).id).as_dict())
 
 
-def _check_write_allowed(request: Request) -> None:
-    settings = runtime_of(request).settings
-    if settings.token:
-        supplied = request.headers.get("authorization", "")
-        if not hmac.compare_digest(supplied.encode(), f"Bearer {settings.token}".encode()):
-            raise WriteForbidden("this server needs 'Authorization: Bearer <token>' for writes")
-    elif settings.exposed:
-        raise WriteForbidden(
-            "writes are refused: the server listens beyond loopback without a token "
-            "(restart it with --token or TC66C_TOKEN)"
-        )
-
-
 @router.post("/meters/{meter}/config", summary="Change the configuration of one meter")
 @router.post(
     "/config",
     summary="Change configuration",
+    responses=error_responses(
+        {
+            400: "a bad field (details.fields names each) or a body that is not a JSON object",
+            503: "the configuration could not be saved (read-only or full disk): nothing changed",
+        }
+    ),
     openapi_extra={
         "requestBody": {
             "content": {
@@ -68,8 +60,11 @@ def _check_write_allowed(request: Request) -> None:
     },
 )
 async def post_config(request: Request, meter: str | None = None) -> JSON:
-    """Validate every field first; apply all at once without restart, or change nothing."""
-    _check_write_allowed(request)
+    """Validate every field, save, then apply all at once without restart; or change nothing.
+
+    Who may write (origin, host, token, JSON body, size) is decided by the guard
+    (``guard.py``) before this runs.
+    """
     changes = await json_body(request)
     meter_id = meter_of(request, meter).id
     with config_errors():

@@ -14,7 +14,9 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 
 from .. import __version__
 from ..runtime import Runtime
-from . import admin, data, errors, meters, pairs, stream
+from . import admin, data, docs, errors, meters, openapi, pairs, stream
+from .guard import GuardRules, RequestGuard
+from .headers import SecurityHeaders
 
 STATIC_DIR = Path(str(resources.files("tc66c_server"))) / "static"
 
@@ -42,9 +44,23 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
         version=__version__,
         description="Live readings, history and statistics from an RDTech TC66C USB-C meter.",
         lifespan=lifespan,
+        docs_url=None,  # served from vendored files by docs.install, never from a CDN
+        redoc_url=None,
     )
     app.state.runtime = runtime
+    settings = runtime.settings
+    rules = GuardRules.build(
+        settings.host,
+        settings.http_port,
+        allowed_hosts=settings.allowed_hosts,
+        token=settings.token,
+    )
+    # The last added runs first: headers are added to everything, the guard's refusals too.
+    app.add_middleware(RequestGuard, rules=rules)
+    app.add_middleware(SecurityHeaders)
     errors.install(app)
+    openapi.install(app)
+    docs.install(app)
     app.include_router(data.router)
     app.include_router(admin.router)
     app.include_router(meters.router)

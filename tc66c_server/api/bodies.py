@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 from fastapi import Request
 
-from ..config import ConfigError
-from .errors import InvalidConfig
+from ..config import ConfigError, ConfigSaveError
+from .errors import ConfigNotSaved, InvalidConfig
 
 
 async def json_body(request: Request) -> Any:
@@ -26,8 +26,11 @@ async def json_body(request: Request) -> Any:
 
 @contextmanager
 def config_errors() -> Iterator[None]:
-    """Turn a :class:`ConfigError` raised inside into a 400 with every bad field."""
+    """A :class:`ConfigError` raised inside becomes a 400 naming every bad field, and a
+    :class:`ConfigSaveError` a 503: in both cases nothing was changed."""
     try:
         yield
     except ConfigError as exc:
         raise InvalidConfig(f"invalid configuration: {exc}", {"fields": exc.fields}) from None
+    except ConfigSaveError as exc:
+        raise ConfigNotSaved(f"{exc}: nothing was changed") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import time
 from typing import Any
 
@@ -16,12 +17,23 @@ from ..meter import Meter
 from ..periods import Period, PeriodError, parse_period
 from ..runtime import Runtime, UnknownMeterError
 from ..timefmt import iso, iso_many, parse_iso
-from .errors import InvalidParameter, InvalidPeriod, NoData, UnknownMeter
+from .errors import InvalidParameter, InvalidPeriod, NoData, TooManyPoints, UnknownMeter
+from .openapi import error_responses
 from .payloads import latest_payload
 from .responses import JSON
 
 router = APIRouter(prefix="/api", tags=["data"])
 MAX_POINTS_LIMIT = 100_000
+#: A raw answer (no ``max_points``; JSON or CSV) holds at most this many samples...
+MAX_RAW_SAMPLES = 200_000
+#: ...and at most this many values (samples x quantities): 24 h at 1 Hz with ``fields=all``.
+MAX_RAW_VALUES = 1_200_000
+#: Errors echo at most this many characters of a bad parameter.
+MAX_SHOWN = 40
+#: ``end=`` is accepted from this time (2000-01-01T00:00:00Z)...
+MIN_END_TS = 946_684_800.0
+#: ...to this long after now (a client clock a little ahead is fine).
+MAX_END_AHEAD_S = 86_400.0
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -60,29 +72,64 @@ def _fields(text: str | None) -> tuple[str, ...]:
     if unknown:
         known = ", ".join(x.key for x in q.ALL)
         raise InvalidParameter(
-            f"unknown field(s) {', '.join(unknown)}: use 'all' or some of {known}",
-            {"fields": text},
+            f"unknown field(s) {_shown(', '.join(unknown))}: use 'all' or some of {known}",
+            {"fields": _shown(text)},
         )
     return tuple(f for f in dict.fromkeys(wanted) if f not in ("voltage", "current", "power"))
 
 
-def parse_end(text: str | None) -> float:
+def _shown(text: str) -> str:
+    """A client's text as echoed in an error: at most ``MAX_SHOWN`` characters."""
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."
+
+
+def parse_end(text: str | None, now: float | None = None) -> float:
+    """The window's end: now, or ``end=`` (Unix seconds or ISO 8601) between 2000 and now + 1 d."""
+    now = time.time() if now is None else now
     if text is None:
-        return time.time()
+        return now
+    shown = _shown(text)
     try:
-        return float(text)
+        end = float(text)
     except ValueError:
-        pass
-    try:
-        return parse_iso(text)
-    except ValueError:
+        try:
+            end = parse_iso(text)
+        except (ValueError, OverflowError):
+            raise InvalidParameter(
+                f"invalid end {shown!r}: use an ISO 8601 time or Unix seconds", {"end": shown}
+            ) from None
+    if not (math.isfinite(end) and MIN_END_TS <= end <= now + MAX_END_AHEAD_S):
         raise InvalidParameter(
-            f"invalid end {text!r}: use an ISO 8601 time or Unix seconds", {"end": text}
-        ) from None
+            f"end {shown!r} is out of range: it must fall between 2000-01-01 and one day from now",
+            {"end": shown},
+        )
+    return end
 
 
-@router.get("/data/latest", summary="The last sample")
-@router.get("/meters/{meter}/data/latest", summary="The last sample of one meter")
+def _check_raw_size(
+    runtime: Runtime, meter_id: str, start_ts: float, end_ts: float, quantities: int
+) -> None:
+    """Refuse a raw window over ``MAX_RAW_SAMPLES`` samples or ``MAX_RAW_VALUES`` values."""
+    limit = min(MAX_RAW_SAMPLES, MAX_RAW_VALUES // quantities)
+    count = runtime.store.count(start_ts, end_ts, meter=meter_id)
+    if count > limit:
+        raise TooManyPoints(
+            f"this window holds {count} samples, over the {limit} a raw answer may hold with "
+            f"{quantities} quantities: use max_points=N, fewer fields or a shorter window",
+            {"samples": count, "limit": limit},
+        )
+
+
+@router.get(
+    "/data/latest",
+    summary="The last sample",
+    responses=error_responses({503: "no sample yet: the meter has not answered"}),
+)
+@router.get(
+    "/meters/{meter}/data/latest",
+    summary="The last sample of one meter",
+    responses=error_responses({404: "no such meter", 503: "no sample yet"}),
+)
 async def latest(request: Request, meter: str | None = None) -> JSON:
     """The most recent sample: the seed's shape plus every other field and its age."""
     sample = meter_of(request, meter).latest
@@ -100,8 +147,21 @@ def _csv(keys: tuple[str, ...], stamps: list[str], rows: list[tuple[Any, ...]]) 
     return out.getvalue()
 
 
-@router.get("/data/{period}", summary="Samples over a period")
-@router.get("/meters/{meter}/data/{period}", summary="Samples of one meter over a period")
+@router.get(
+    "/data/{period}",
+    summary="Samples over a period",
+    responses=error_responses(
+        {
+            400: "a bad period or parameter, or too many samples for a raw answer "
+            "(too_many_points: use max_points or a shorter window)"
+        }
+    ),
+)
+@router.get(
+    "/meters/{meter}/data/{period}",
+    summary="Samples of one meter over a period",
+    responses=error_responses({400: "a bad period or parameter", 404: "no such meter"}),
+)
 def data(
     request: Request,
     period: str,
@@ -113,7 +173,12 @@ def data(
     format: str = Query("json", pattern="^(json|csv)$", description="json or csv"),
     end: str | None = Query(None, description="window end (ISO 8601 or Unix s); default now"),
 ) -> Response:
-    """Samples of the last ``period`` (``30s``, ``5m``, ``1h``, ``2d``, ``1h30m``)."""
+    """Samples of the last ``period`` (``30s``, ``5m``, ``1h``, ``2d``, ``1h30m``).
+
+    Without ``max_points`` (and always in CSV) every sample is sent, up to 200 000 samples
+    and 1 200 000 values (samples x quantities); beyond that the answer is a 400
+    ``too_many_points``. ``end`` must fall between 2000-01-01 and one day from now.
+    """
     runtime = runtime_of(request)
     meter_id = meter_of(request, meter).id
     p = parse_period_param(period)
@@ -141,6 +206,7 @@ def data(
         body["count"] = len(points)
         body["data"] = points
         return JSON(body)
+    _check_raw_size(runtime, meter_id, start_ts, end_ts, len(keys))
     if format == "csv":
         rows = runtime.store.range(start_ts, end_ts, extras, meter=meter_id)
         stamps = iso_many([row[0] for row in rows])
@@ -163,8 +229,16 @@ def data(
     return Response(b"".join(pieces), media_type="application/json")  # one copy of the body
 
 
-@router.get("/stats/{period}", summary="Statistics over a period")
-@router.get("/meters/{meter}/stats/{period}", summary="Statistics of one meter over a period")
+@router.get(
+    "/stats/{period}",
+    summary="Statistics over a period",
+    responses=error_responses({400: "a bad period"}),
+)
+@router.get(
+    "/meters/{meter}/stats/{period}",
+    summary="Statistics of one meter over a period",
+    responses=error_responses({400: "a bad period", 404: "no such meter"}),
+)
 def stats(request: Request, period: str, meter: str | None = None) -> JSON:
     """Min/max/avg per quantity, plus energy (Wh) and charge (mAh) integrated on the host."""
     runtime = runtime_of(request)

@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
+from .headers import add_security_headers
 from .responses import JSON
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,10 @@ class NoData(ApiError):
     code = "no_data"
 
 
+class TooManyPoints(ApiError):
+    code = "too_many_points"
+
+
 class UnknownMeter(ApiError):
     status = 404
     code = "unknown_meter"
@@ -61,17 +68,50 @@ class MeterOffline(ApiError):
     code = "meter_offline"
 
 
-class WriteForbidden(ApiError):
-    status = 403
-    code = "forbidden"
+class TooManyStreams(ApiError):
+    status = 503
+    code = "too_many_streams"
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> JSON:
+class ConfigNotSaved(ApiError):
+    status = 503
+    code = "config_not_saved"
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSON:
     """The one error response shape."""
     body = {"status": status, "code": code, "message": message, "details": details or {}}
-    return JSON({"error": body}, status_code=status)
+    return JSON({"error": body}, status_code=status, headers=headers)
 
 
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` value for the request's path: each method some route answers there.
+
+    Every method is tried against the routes, whatever their kind (plain, included, mounted);
+    mounted static files answer GET and HEAD only.
+    """
+    scope = request.scope
+    # A mount has moved its prefix into root_path; probe from the application's root.
+    root = scope.get("app_root_path", scope.get("root_path", ""))
+    allowed = []
+    for method in _METHODS:
+        probe = {"type": "http", "method": method, "path": scope["path"], "root_path": root}
+        for route in request.app.router.routes:
+            if isinstance(route, Mount) and method not in ("GET", "HEAD"):
+                continue
+            if route.matches(probe)[0] is Match.FULL:
+                allowed.append(method)
+                break
+    return ", ".join(allowed)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _HTTP_CODES = {
     404: ("not_found", "no such endpoint"),
     405: ("method_not_allowed", "method not allowed on this endpoint"),
@@ -94,11 +134,17 @@ def install(app: FastAPI) -> None:
         return error_response(400, "invalid_parameter", "invalid request", {"fields": fields})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSON:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSON:
         code, message = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
-        return error_response(exc.status_code, code, message)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSON:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "internal server error (logged)")
+        # Served outside the middleware stack: the security headers are added here.
+        response = error_response(500, "internal_error", "internal server error (logged)")
+        add_security_headers(response.headers)
+        return response

@@ -11,17 +11,30 @@ from starlette.responses import StreamingResponse
 
 from ..hub import CLOSED
 from .data import meter_of, runtime_of
+from .errors import TooManyStreams
+from .openapi import error_responses
 from .payloads import connection_payload, latest_payload
 
 router = APIRouter(prefix="/api", tags=["stream"])
 HEARTBEAT_S = 15.0
+#: Open event streams beyond this are refused with 503 (each holds a socket and a queue).
+MAX_STREAM_CLIENTS = 100
 
 
 def _frame(name: str, data: bytes) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + data + b"\n\n"
 
 
-@router.get("/stream", summary="Live events (Server-Sent Events)")
+@router.get(
+    "/stream",
+    summary="Live events (Server-Sent Events)",
+    responses=error_responses(
+        {
+            400: "a bad limit",
+            503: f"{MAX_STREAM_CLIENTS} streams are already open (too_many_streams): retry later",
+        }
+    ),
+)
 async def stream(
     request: Request,
     limit: int | None = Query(None, ge=1, description="close after this many sample events"),
@@ -34,6 +47,12 @@ async def stream(
     runtime = runtime_of(request)
     meters = [meter_of(request, meter)] if meter is not None else list(runtime)
     hub = runtime.hub
+    if hub.subscriber_count >= MAX_STREAM_CLIENTS:
+        raise TooManyStreams(
+            f"{MAX_STREAM_CLIENTS} live streams are already open: close one (another tab?) "
+            "or poll /api/data/latest instead",
+            {"limit": MAX_STREAM_CLIENTS},
+        )
     queue = hub.open_queue()
 
     async def events() -> AsyncIterator[bytes]:

@@ -9,7 +9,7 @@ from .. import quantities as q
 from ..reading import Sample
 from .codec import decode, ts_to_us, us_to_ts
 from .frames import decoded_samples, window_params
-from .schema import VALUE_COLUMNS, transaction
+from .schema import US_PER_MINUTE, VALUE_COLUMNS, transaction
 
 CORE_KEYS: tuple[str, ...] = tuple(quantity.key for quantity in q.CORE)
 
@@ -74,6 +74,31 @@ def sample_range(
     """
     rows: list[tuple[float, ...]] = conn.execute(sql, window_params(start_us, end_us)).fetchall()
     return rows
+
+
+def sample_count(conn: sqlite3.Connection, start_ts: float, end_ts: float) -> int:
+    """How many samples have start_ts <= ts <= end_ts, without decoding any.
+
+    Whole minutes inside the window are counted from their rollup rows; only the two minutes
+    cut by its edges count samples, by their time key (a range of the rowid).
+    """
+    start_us, end_us = ts_to_us(start_ts), ts_to_us(end_ts)
+    if end_us < start_us:
+        return 0
+    first, last = start_us // US_PER_MINUTE, end_us // US_PER_MINUTE
+    edges = [(start_us, min(end_us, (first + 1) * US_PER_MINUTE - 1))]
+    if last > first:
+        edges.append((last * US_PER_MINUTE, end_us))
+    with transaction(conn, write=False):
+        inside: int = conn.execute(
+            "SELECT COALESCE(SUM(n), 0) FROM minutes WHERE minute > ? AND minute < ?",
+            (first, last),
+        ).fetchone()[0]
+        for lo_us, hi_us in edges:
+            inside += conn.execute(
+                "SELECT COUNT(*) FROM samples WHERE ts_us BETWEEN ? AND ?", (lo_us, hi_us)
+            ).fetchone()[0]
+    return inside
 
 
 #: What identifies a minute's content: its count, first and last times, the sums of the

@@ -166,6 +166,10 @@ class SampleStore:
         """``(ts, voltage, current, power, *fields)`` rows for start_ts <= ts <= end_ts."""
         return queries.sample_range(self._reader(), start_ts, end_ts, fields)
 
+    def count(self, start_ts: float, end_ts: float) -> int:
+        """How many samples have start_ts <= ts <= end_ts (read from the minute rollups)."""
+        return queries.sample_count(self._reader(), start_ts, end_ts)
+
     def minute_marks(
         self, first_minute: int, last_minute: int
     ) -> list[tuple[int, tuple[int, ...]]]:
