@@ -36,9 +36,7 @@ def bucket(
 
 def steady(powers_in: list[float], width_s: float = 1.0) -> list[AlignedBucket]:
     """Buckets from T0 with these input powers and 90 % of them out."""
-    return [
-        bucket(T0 + k * width_s, p, 0.9 * p, width_s=width_s) for k, p in enumerate(powers_in)
-    ]
+    return [bucket(T0 + k * width_s, p, 0.9 * p, width_s=width_s) for k, p in enumerate(powers_in)]
 
 
 # -- alignment --------------------------------------------------------------------------
