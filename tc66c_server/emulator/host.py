@@ -22,6 +22,7 @@ from .device import Reply, VirtualMeter
 from .faults import FaultInjector, FaultKind
 from .plug import Plug
 from .signal import BenchSession
+from .source import ReadingSource
 
 #: USB full-speed CDC bulk packets carry 64 bytes; the meter's replies arrive in such chunks.
 USB_PACKET_LEN = 64
@@ -55,7 +56,7 @@ class EmulatorHost:
         record_interval_s: float = 1.0,
         bootloader: bool = False,
         clock: Callable[[], float] = time.monotonic,
-        session: BenchSession | None = None,
+        session: ReadingSource | None = None,
     ) -> None:
         self._link = Path(link)
         self.reply_delay_s = reply_delay_s
