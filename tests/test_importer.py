@@ -21,7 +21,8 @@ from fastapi.testclient import TestClient
 from tc66c_server import quantities as q
 from tc66c_server.api.app import create_app
 from tc66c_server.emulator import BenchSession
-from tc66c_server.importer import parse_rows, read_file, retention_note
+from tc66c_server.import_command import retention_note
+from tc66c_server.importer import parse_rows, read_file
 from tc66c_server.reading import Reading, Sample
 from tc66c_server.store import SampleStore
 
