@@ -85,14 +85,15 @@ class FileImport:
         return self.stored + self.skipped + self.replaced
 
     def summary(self, file: Path, path: Path, replace: bool) -> str:
+        """The line printed for the file: imported, bad, skipped or replaced."""
         taken = (
-            f"{self.replaced} of them replacing stored samples"
+            f"{self.replaced} of them replaced samples already stored"
             if replace
-            else f"{self.skipped} already stored, skipped"
+            else f"{self.skipped} at times already stored skipped"
         )
         return (
             f"imported {self.stored} samples from {file} into {path} "
-            f"({self.result.error_count} lines skipped, {taken})"
+            f"({self.result.error_count} bad lines skipped; {taken})"
         )
 
 

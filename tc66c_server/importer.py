@@ -117,28 +117,30 @@ def _reading(values: dict[str, float]) -> Reading:
 def _timestamp(row: dict[str, str], rd_usb: bool, now: float) -> float:
     """Unix seconds of the row: rd-usb's ``Unix time`` first, else its local ``Time``."""
     if rd_usb:
-        unix = (row.get("Unix time") or "").strip()
-        if unix:
+        column, text = "Unix time", (row.get("Unix time") or "").strip()
+        if text:
             try:
-                ts = float(unix)
+                ts = float(text)
             except ValueError:
-                raise RowError(f"Unix time: {unix!r} is not a number") from None
+                raise RowError(f"Unix time: {text!r} is not a number") from None
         else:
-            text = (row.get("Time") or "").strip()
+            column, text = "Time", (row.get("Time") or "").strip()
             try:
                 ts = time.mktime(datetime.strptime(text, RD_USB_TIME_FORMAT).timetuple())
             except (ValueError, OverflowError):
                 raise RowError(f"Time: {text!r} is not a time like 2024-01-19 14:30:00") from None
     else:
-        text = (row.get("timestamp") or "").strip()
+        column, text = "timestamp", (row.get("timestamp") or "").strip()
         try:
             ts = parse_iso(text)
         except (ValueError, OverflowError):
             raise RowError(f"timestamp: {text!r} is not an ISO 8601 time") from None
-    if not 0 <= ts < math.inf:
-        raise RowError(f"time {ts!r} is not a Unix time")
+    if not math.isfinite(ts):
+        raise RowError(f"{column}: {text!r} is not a Unix time")
+    if ts < 0:
+        raise RowError(f"{column}: {text!r} is before 1970")
     if ts > now + FUTURE_SLACK_S:
-        raise RowError(f"time {ts!r} is in the future (more than a day after now)")
+        raise RowError(f"{column}: {text!r} is in the future (more than a day after now)")
     return ts
 
 
