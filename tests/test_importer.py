@@ -359,7 +359,8 @@ def test_import_with_replace_overwrites_and_counts_the_replaced(tmp_path: Path) 
     done = run_import("--on-conflict", "replace", str(second), data_dir=data_dir)
 
     assert done.returncode == 0, done.stderr
-    assert "imported 2 samples" in done.stdout and "1 of them replaced samples already stored" in done.stdout
+    assert "imported 2 samples" in done.stdout
+    assert "1 of them replaced samples already stored" in done.stdout
     assert voltages(data_dir) == [5.0, 9.0, 9.0]
 
 
