@@ -231,6 +231,19 @@ def test_pruning_waits_while_the_store_refuses_writes(
         wait_for(lambda: store.summary()[0] == 0)  # pruning resumed
 
 
+def test_retention_change_while_read_only_prunes_later_instead_of_failing(
+    store: SampleStore,
+) -> None:
+    add_range(store, 0, 10)
+    store.flush()
+    on_writer(store, "PRAGMA query_only = ON")
+    store.retention_s = 60.0
+    assert store.prune_expired(T0 + 1000) == 0
+    assert store.summary()[0] == 10
+    on_writer(store, "PRAGMA query_only = OFF")
+    assert store.prune_expired(T0 + 1000) == 10
+
+
 # -- through the API ----------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..reading import Sample
 from . import queries, schema, writes
-from .backlog import Backlog, StoreError
+from .backlog import Backlog, StoreError, fault_code
 from .buckets import BucketSeries, buckets
 from .codec import RawSample, encode, ts_to_us
 from .conflicts import Merged
@@ -114,7 +114,7 @@ class SampleStore:
         return Merged(stored=sum(u - e for _, u, e in done), skipped=taken, replaced=0)
 
     def flush(self, timeout: float | None = None) -> None:
-        """Wait until everything queued so far is committed."""
+        """Wait until everything queued so far is committed (or held, see ``store_error``)."""
         if not self._closed and self._writer.alive:
             self._writer.submit(lambda conn: 0).wait(timeout)
 
@@ -125,9 +125,18 @@ class SampleStore:
         return self._writer.submit(lambda conn: writes.prune(conn, before_us)).wait()
 
     def prune_expired(self, now: float) -> int:
-        """Apply ``retention_s`` as of ``now`` (Unix s); return how many samples were removed."""
+        """Apply ``retention_s`` as of ``now`` (Unix s); return how many samples were removed.
+
+        While the storage refuses writes (disk full...) nothing is removed now: the writer
+        prunes by itself once the store is writable again.
+        """
         self._check_open()
-        return self._writer.submit(lambda conn: self._prune_expired(conn, now)).wait()
+        try:
+            return self._writer.submit(lambda conn: self._prune_expired(conn, now)).wait()
+        except sqlite3.Error as exc:
+            if fault_code(exc) is None:
+                raise
+            return 0
 
     def close(self) -> None:
         """Commit what is queued, stop the writer and close every connection. Idempotent."""
