@@ -21,6 +21,7 @@ from .api.hosts import is_loopback
 from .api.payloads import connection_payload, sample_payload
 from .api.series_cache import SeriesCache
 from .emulator import EmulatorHost
+from .histories import Histories, Opener, open_store
 from .hub import Event, Hub
 from .i18n import Messages
 from .poller import LinkState, Poller
@@ -64,10 +65,15 @@ class Runtime:
         store: SampleStore,
         *,
         demo_delay_s: float = 0.09,
+        store_opener: Opener = open_store,
     ) -> None:
         self.settings = settings
         self.config = config
         self.store = store
+        #: Demo samples go to a store of their own (``_switch_store``).
+        self.histories = Histories(store, config.port, store_opener)
+        self._demo_links: set[str] = set()
+        self._sample_lock = threading.Lock()
         self.hub = Hub()
         self.series_cache = SeriesCache()
         self.messages = Messages(settings.lang)
@@ -107,7 +113,7 @@ class Runtime:
         """Stop acquisition, write pending samples, close the port and the emulator."""
         log.info(self.messages("shutdown"))
         self.poller.stop()
-        self.store.close()
+        self.histories.close()
         self._stop_demo()
 
     # -- demo meter ---------------------------------------------------------------------
@@ -129,6 +135,7 @@ class Runtime:
             link = Path(self._demo_dir.name) / "ttyTC66"
             self._demo = EmulatorHost(link, reply_delay_s=self._demo_delay_s)
             self._demo.start()
+            self._demo_links.add(str(self._demo.link))
         return str(self._demo.link)
 
     def _stop_demo(self) -> None:
@@ -141,8 +148,14 @@ class Runtime:
 
     # -- acquisition callbacks (poller thread) -----------------------------------------
     def _on_sample(self, sample: Sample) -> None:
-        self.latest = sample
-        self.store.add(sample)
+        with self._sample_lock:
+            # The poller's state is updated before the samples of a newly opened port, so
+            # it tells where this one came from: one still in flight from the port just
+            # left belongs to the other history and is dropped.
+            if (self.poller.state.port in self._demo_links) != self.histories.demo:
+                return
+            self.latest = sample
+            self.store.add(sample)
         if self.hub.subscriber_count:
             self.hub.publish(Event("sample", orjson.dumps(sample_payload(sample))))
 
@@ -167,8 +180,24 @@ class Runtime:
             if new.polling_interval != old.polling_interval:
                 self.poller.set_interval(new.polling_interval)
             if new.port != old.port:
+                self._switch_store(new)
                 self.poller.set_port(self._device_for(new.port))
             return new
+
+    def _switch_store(self, new: cfg.MeterConfig) -> None:
+        """Give ``new.port``'s samples the store of their kind, demo or real (``histories``).
+
+        Call it before the poller is switched: from here on, samples from the port left are
+        dropped. The series cache and the latest sample belong to the store left.
+        """
+        with self._sample_lock:
+            store = self.histories.switch(new.port)
+            if store is None:
+                return
+            store.retention_s = new.data_retention_minutes * 60
+            self.store = store
+            self.latest = store.latest()
+            self.series_cache = SeriesCache(self.series_cache.budget_bytes)
 
     # -- derived values -----------------------------------------------------------------
     @property

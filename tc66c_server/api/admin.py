@@ -14,7 +14,7 @@ from ..timefmt import iso
 from .data import runtime_of
 from .errors import ConfigNotSaved, InvalidConfig
 from .openapi import error_responses
-from .payloads import device_payload, error_payload
+from .payloads import device_payload, error_payload, store_error_payload, store_payload
 from .responses import JSON
 
 router = APIRouter(prefix="/api", tags=["server"])
@@ -24,7 +24,8 @@ router = APIRouter(prefix="/api", tags=["server"])
 def status(request: Request) -> JSON:
     """The seed's fields, plus the link state, device identity, counters and rates."""
     runtime = runtime_of(request)
-    count, oldest, newest = runtime.store.summary()
+    store = runtime.store
+    count, oldest, newest = store.summary()
     state = runtime.poller.state
     c = runtime.poller.counters
     latest = runtime.latest
@@ -44,6 +45,8 @@ def status(request: Request) -> JSON:
             "device": device_payload(state),
             "since": iso(state.since),
             "last_error": error_payload(state),
+            "store_error": store_error_payload(store),
+            "store": store_payload(store),
             "counters": {
                 "polls": c.polls,
                 "samples": c.samples,

@@ -12,6 +12,7 @@ from ..timefmt import iso
 if TYPE_CHECKING:
     from ..poller import LinkState
     from ..runtime import Runtime
+    from ..store import SampleStore
 
 DEVICE_KEYS = ("product", "firmware", "serial", "runs")
 
@@ -39,6 +40,30 @@ def error_payload(state: LinkState) -> dict[str, str] | None:
     if state.error_code is None:
         return None
     return {"code": state.error_code, "message": state.error_message or ""}
+
+
+def store_error_payload(store: SampleStore) -> dict[str, Any] | None:
+    """Why samples are held in memory instead of written (disk full...), or None."""
+    error = store.store_error
+    if error is None:
+        return None
+    return {
+        "code": error.code,
+        "message": error.message,
+        "since": iso(error.since),
+        "backlog": error.backlog,
+        "lost": error.lost,
+    }
+
+
+def store_payload(store: SampleStore) -> dict[str, int]:
+    """The store's counters since it was opened."""
+    return {
+        "written": store.written,
+        "backlog": store.backlog,
+        "lost": store.lost,
+        "write_errors": store.write_errors,
+    }
 
 
 def device_payload(state: LinkState) -> dict[str, Any] | None:
