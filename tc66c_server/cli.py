@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("files", nargs="+", help="CSV files (this server's export or rd-usb's)")
     imp.add_argument("--data-dir", help="data directory (default as for serve)")
     imp.add_argument("--demo", action="store_true", help="import into the demo store")
+    imp.add_argument(
+        "--on-conflict",
+        choices=("skip", "replace"),
+        default="skip",
+        help="a sample at a time already stored: keep the stored one (skip, default) or replace it",
+    )
     return parser
 
 
@@ -105,7 +111,7 @@ def main(argv: Sequence[str] | None = None, *, seed_config: Mapping[str, Any] | 
             print(f"{mark} {port.device}\t{vid}\t{port.manufacturer or ''}\t{port.description}")
         return 0
     if command == "import":
-        from .importer import import_command
+        from .import_command import import_command
 
         return import_command(args)
     return 2

@@ -27,6 +27,8 @@ class DemoBench:
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._pair: EmulatorPair | None = None
         self._lock = threading.Lock()
+        #: Every link the demo ever served: a sample read from one is a demo sample.
+        self.links: set[str] = set()
 
     @property
     def input_link(self) -> str | None:
@@ -48,6 +50,7 @@ class DemoBench:
                     reply_delay_s=self._reply_delay_s,
                 ).start()
             host = self._pair.input if port == INPUT else self._pair.output
+            self.links.add(str(host.link))
             return str(host.link)
 
     def stop(self) -> None:

@@ -1,22 +1,23 @@
 """History import from CSV: this server's own export and rd-usb's export format.
 
-Parsing is pure (rows in, samples and per-line errors out); the command feeds the store.
-rd-usb's columns are documented in ``docs/formats/rd-usb-csv.md``.
+Parsing is pure (rows in, samples and per-line errors out); ``import_command.py`` feeds the
+store. rd-usb's columns are documented in ``docs/formats/rd-usb-csv.md``. A row is refused,
+with its line number, when its time is not a time, lies in the future (beyond
+``FUTURE_SLACK_S``) or before 1970, or when a value is not one the meter could have
+reported (``quantities.Quantity.limits``). Rows are read as a stream and only the first
+``SHOWN_ERRORS`` bad lines of a file are kept, so memory stays bounded whatever its size.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import config as cfg
 from . import quantities as q
 from .reading import Reading, Sample
 from .timefmt import parse_iso
@@ -38,7 +39,8 @@ RD_USB_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 RAW_LIMIT = 2**32
 #: Bad lines printed per file; the rest are only counted.
 SHOWN_ERRORS = 20
-BATCH = 50_000
+#: Times up to this far ahead of the clock are accepted (a meter's clock a little fast).
+FUTURE_SLACK_S = 86_400.0
 
 
 class RowError(ValueError):
@@ -50,8 +52,17 @@ class ImportResult:
     """Samples read from one file and the lines that could not be read."""
 
     samples: list[Sample] = field(default_factory=list)
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, message)
+    #: (line number, message) of the first ``SHOWN_ERRORS`` bad lines.
+    errors: list[tuple[int, str]] = field(default_factory=list)
     header_ok: bool = True
+    #: Every bad line, shown or not.
+    error_count: int = 0
+
+    def add_error(self, line: int, message: str) -> None:
+        """Count a bad line; keep its message if it is among the first shown."""
+        self.error_count += 1
+        if len(self.errors) < SHOWN_ERRORS:
+            self.errors.append((line, message))
 
 
 def _number(text: str, column: str, key: str) -> float:
@@ -62,9 +73,16 @@ def _number(text: str, column: str, key: str) -> float:
         raise RowError(f"{column}: {text!r} is not a number") from None
     if not math.isfinite(value):
         raise RowError(f"{column}: {text!r} is not a finite number")
+    quantity = q.BY_KEY[key]
     if value < 0 and key != "temperature":
         raise RowError(f"{column}: {text!r} is negative")
-    if abs(q.BY_KEY[key].to_raw(value)) >= RAW_LIMIT:
+    limits = quantity.limits
+    if limits is not None and not limits[0] <= value <= limits[1]:
+        raise RowError(
+            f"{column}: {text!r} is out of the meter's range "
+            f"({limits[0]:g} to {limits[1]:g} {quantity.unit})"
+        )
+    if abs(quantity.to_raw(value)) >= RAW_LIMIT:
         raise RowError(f"{column}: {text!r} is out of the meter's range")
     return value
 
@@ -96,29 +114,33 @@ def _reading(values: dict[str, float]) -> Reading:
     )
 
 
-def _timestamp(row: dict[str, str], rd_usb: bool) -> float:
+def _timestamp(row: dict[str, str], rd_usb: bool, now: float) -> float:
     """Unix seconds of the row: rd-usb's ``Unix time`` first, else its local ``Time``."""
     if rd_usb:
-        unix = (row.get("Unix time") or "").strip()
-        if unix:
+        column, text = "Unix time", (row.get("Unix time") or "").strip()
+        if text:
             try:
-                ts = float(unix)
+                ts = float(text)
             except ValueError:
-                raise RowError(f"Unix time: {unix!r} is not a number") from None
+                raise RowError(f"Unix time: {text!r} is not a number") from None
         else:
-            text = (row.get("Time") or "").strip()
+            column, text = "Time", (row.get("Time") or "").strip()
             try:
                 ts = time.mktime(datetime.strptime(text, RD_USB_TIME_FORMAT).timetuple())
             except (ValueError, OverflowError):
                 raise RowError(f"Time: {text!r} is not a time like 2024-01-19 14:30:00") from None
     else:
-        text = (row.get("timestamp") or "").strip()
+        column, text = "timestamp", (row.get("timestamp") or "").strip()
         try:
             ts = parse_iso(text)
         except (ValueError, OverflowError):
             raise RowError(f"timestamp: {text!r} is not an ISO 8601 time") from None
-    if not 0 <= ts < math.inf:
-        raise RowError(f"time {ts!r} is not a Unix time")
+    if not math.isfinite(ts):
+        raise RowError(f"{column}: {text!r} is not a Unix time")
+    if ts < 0:
+        raise RowError(f"{column}: {text!r} is before 1970")
+    if ts > now + FUTURE_SLACK_S:
+        raise RowError(f"{column}: {text!r} is in the future (more than a day after now)")
     return ts
 
 
@@ -136,8 +158,8 @@ def _columns(header: list[str]) -> tuple[bool, dict[str, str]] | str:
     return rd_usb, columns
 
 
-def _sample(row: dict[str, str], rd_usb: bool, columns: dict[str, str]) -> Sample:
-    ts = _timestamp(row, rd_usb)
+def _sample(row: dict[str, str], rd_usb: bool, columns: dict[str, str], now: float) -> Sample:
+    ts = _timestamp(row, rd_usb, now)
     values: dict[str, float] = {}
     for name, key in columns.items():
         text = (row.get(name) or "").strip()
@@ -151,25 +173,33 @@ def _sample(row: dict[str, str], rd_usb: bool, columns: dict[str, str]) -> Sampl
     return Sample(ts, _reading(values))
 
 
-def parse_rows(lines: Iterable[str]) -> ImportResult:
-    """Parse CSV text lines (either format, detected from the header) into samples.
+def iter_rows(lines: Iterable[str], result: ImportResult, now: float) -> Iterator[Sample]:
+    """The samples of CSV text lines (either format, detected from the header), as read.
 
-    A row that cannot be read is reported with its line number and skipped; the others are
-    kept. A header that is neither format leaves ``header_ok`` False and reads nothing.
+    A row that cannot be read is counted in ``result`` with its line number and skipped. A
+    header that is neither format leaves ``result.header_ok`` False and yields nothing.
     """
-    result = ImportResult()
     reader = csv.DictReader(lines)
     found = _columns(list(reader.fieldnames or []))
     if isinstance(found, str):
-        result.errors.append((1, found))
+        result.add_error(1, found)
         result.header_ok = False
-        return result
+        return
     rd_usb, columns = found
     for row in reader:
         try:
-            result.samples.append(_sample(row, rd_usb, columns))
+            yield _sample(row, rd_usb, columns, now)
         except RowError as exc:
-            result.errors.append((reader.line_num, str(exc)))
+            result.add_error(reader.line_num, str(exc))
+
+
+def parse_rows(lines: Iterable[str], now: float | None = None) -> ImportResult:
+    """Parse CSV text lines into samples (all kept in ``samples``) and bad lines.
+
+    ``now`` (default: the clock) decides which times are in the future.
+    """
+    result = ImportResult()
+    result.samples = list(iter_rows(lines, result, time.time() if now is None else now))
     return result
 
 
@@ -177,88 +207,3 @@ def read_file(path: Path) -> ImportResult:
     """Parse one CSV file (UTF-8, BOM tolerated)."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return parse_rows(handle)
-
-
-def retention_note(oldest_ts: float, now: float, retention_min: int) -> str | None:
-    """A warning when imported samples are older than the server will keep, else None."""
-    age_min = (now - oldest_ts) / 60
-    if age_min <= retention_min:
-        return None
-    return (
-        f"note: the server keeps {retention_min} min of samples and the oldest imported one "
-        f"is {math.ceil(age_min)} min old: older samples are pruned when it runs unless you "
-        f"raise the retention (serve --retention {math.ceil(age_min)}, TC66C_RETENTION or "
-        "the dashboard's settings)"
-    )
-
-
-def _data_dir(args: argparse.Namespace) -> Path:
-    return Path(args.data_dir) if args.data_dir else cfg.default_data_dir()
-
-
-def _retention_min(data_dir: Path) -> int | None:
-    """The retention the server would use here (saved settings, environment), if readable."""
-    try:
-        saved = cfg.load_saved(data_dir / "config.json")
-        return cfg.resolve(saved=saved, environ=cfg.from_environment()).data_retention_minutes
-    except (cfg.ConfigError, OSError):
-        return None
-
-
-def _batches(samples: list[Sample], size: int = BATCH) -> Iterator[list[Sample]]:
-    for start in range(0, len(samples), size):
-        yield samples[start : start + size]
-
-
-def _report(file: Path, result: ImportResult) -> None:
-    for line, message in result.errors[:SHOWN_ERRORS]:
-        print(f"{file}:{line}: {message}", file=sys.stderr)
-    if len(result.errors) > SHOWN_ERRORS:
-        more = len(result.errors) - SHOWN_ERRORS
-        print(f"{file}: ... {more} more bad lines", file=sys.stderr)
-
-
-def import_command(args: argparse.Namespace) -> int:
-    """``tc66c-server import FILE...``: load samples; bad lines are listed, not fatal.
-
-    Exit status 1 when a file cannot be read at all (missing, not UTF-8, unknown header).
-    """
-    from .store import SampleStore
-
-    if args.data_dir == ":memory:":
-        print("error: cannot import into ':memory:': give a data directory", file=sys.stderr)
-        return 2
-    data_dir = _data_dir(args)
-    path = data_dir / ("demo.sqlite3" if args.demo else "samples.sqlite3")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = SampleStore(path)
-    failed = False
-    oldest: float | None = None
-    try:
-        for name in args.files:
-            file = Path(name)
-            try:
-                result = read_file(file)
-            except (OSError, UnicodeDecodeError, csv.Error) as exc:
-                print(f"error: cannot read {file}: {exc}", file=sys.stderr)
-                failed = True
-                continue
-            _report(file, result)
-            failed = failed or not result.header_ok
-            samples = sorted(result.samples, key=lambda s: s.ts)
-            for batch in _batches(samples):
-                store.add_many(batch)
-            if samples:
-                oldest = samples[0].ts if oldest is None else min(oldest, samples[0].ts)
-            print(
-                f"imported {len(samples)} samples from {file} into {path} "
-                f"({len(result.errors)} lines skipped)"
-            )
-    finally:
-        store.close()
-    retention = _retention_min(data_dir)
-    if oldest is not None and retention is not None:
-        note = retention_note(oldest, time.time(), retention)
-        if note:
-            print(note, file=sys.stderr)
-    return 1 if failed else 0

@@ -19,6 +19,9 @@ class Quantity:
     decimals: int
     description: str
     kind: Literal["gauge", "counter"] = "gauge"
+    #: The values a meter can physically report (imports refuse others); None: any value
+    #: that fits the meter's 32-bit field.
+    limits: tuple[float, float] | None = None
 
     @property
     def scale(self) -> int:
@@ -34,13 +37,15 @@ class Quantity:
         return round(value * self.scale)
 
 
-VOLTAGE = Quantity("voltage", "V", 4, "VBUS voltage")
-CURRENT = Quantity("current", "A", 5, "VBUS current")
-POWER = Quantity("power", "W", 4, "Power drawn through the meter")
+# Limits: a TC66C reads USB-C's VBUS (at most 20 V by USB PD, 24 V for the meter) and a few
+# amperes; these bounds leave a wide margin and still refuse what no meter reported.
+VOLTAGE = Quantity("voltage", "V", 4, "VBUS voltage", limits=(0.0, 40.0))
+CURRENT = Quantity("current", "A", 5, "VBUS current", limits=(0.0, 10.0))
+POWER = Quantity("power", "W", 4, "Power drawn through the meter", limits=(0.0, 400.0))
 RESISTANCE = Quantity("resistance", "Ω", 1, "Load resistance seen by the meter (V/I)")
-TEMPERATURE = Quantity("temperature", "°C", 0, "Meter temperature")
-D_PLUS = Quantity("d_plus", "V", 2, "USB D+ line voltage")
-D_MINUS = Quantity("d_minus", "V", 2, "USB D- line voltage")
+TEMPERATURE = Quantity("temperature", "°C", 0, "Meter temperature", limits=(-40.0, 150.0))
+D_PLUS = Quantity("d_plus", "V", 2, "USB D+ line voltage", limits=(0.0, 40.0))
+D_MINUS = Quantity("d_minus", "V", 2, "USB D- line voltage", limits=(0.0, 40.0))
 GROUP0_MAH = Quantity("group0_mah", "mAh", 0, "Meter energy group 0: charge", "counter")
 GROUP0_MWH = Quantity("group0_mwh", "mWh", 0, "Meter energy group 0: energy", "counter")
 GROUP1_MAH = Quantity("group1_mah", "mAh", 0, "Meter energy group 1: charge", "counter")

@@ -25,6 +25,7 @@ from .api.payloads import connection_payload, sample_payload
 from .api.series_cache import SeriesCache
 from .bench_config import BenchConfig, MeterSpec, PairSpec
 from .demo import DemoBench
+from .histories import Histories, Opener, is_demo, open_store
 from .hub import Event, Hub
 from .i18n import Messages
 from .meter import Meter
@@ -74,6 +75,7 @@ class Runtime:
         store: SampleStore,
         *,
         demo_delay_s: float = 0.09,
+        store_opener: Opener = open_store,
     ) -> None:
         if isinstance(config, cfg.MeterConfig):
             config = BenchConfig(
@@ -82,7 +84,8 @@ class Runtime:
             )
         self.settings = settings
         self.bench = config
-        self.store = store
+        #: Real and demo samples each go to a store of their own (``histories.py``).
+        self.histories = Histories(store, config.first.port, store_opener)
         self.hub = Hub()
         self.series_cache = SeriesCache()
         self.messages = Messages(settings.lang)
@@ -90,7 +93,7 @@ class Runtime:
         self._demo = DemoBench(reply_delay_s=demo_delay_s)
         self._config_lock = threading.Lock()
         self._running = False
-        store.retention_s = config.data_retention_minutes * 60
+        self.histories.set_retention(config.data_retention_minutes * 60)
         self.meters: dict[str, Meter] = {}
         for spec in config.meters:
             self.meters[spec.id] = self._make_meter(spec)
@@ -108,6 +111,15 @@ class Runtime:
     @property
     def latest(self) -> Sample | None:
         return self.first.latest
+
+    @property
+    def store(self) -> SampleStore:
+        """The first meter's store (the seed's history)."""
+        return self.store_of(self.first)
+
+    def store_of(self, meter: Meter) -> SampleStore:
+        """The store holding ``meter``'s history: the demo's or the real meters'."""
+        return self.histories.for_port(meter.spec.port)
 
     @property
     def poller(self) -> Poller | ProcessPoller:
@@ -152,7 +164,7 @@ class Runtime:
         self._running = False
         for meter in self:
             meter.stop()
-        self.store.close()
+        self.histories.close()
         self._demo.stop()
 
     def _make_meter(self, spec: MeterSpec) -> Meter:
@@ -164,7 +176,7 @@ class Runtime:
             messages=self.messages,
             in_process=not self.settings.poller_process,
             log_level=self.settings.log_level,
-            latest=self.store.latest(meter=spec.id),
+            latest=self.histories.for_port(spec.port).latest(meter=spec.id),
         )
 
     def _device_for(self, port: str) -> str:
@@ -177,7 +189,13 @@ class Runtime:
 
     # -- acquisition callbacks (poller threads) -----------------------------------------
     def _on_sample(self, meter_id: str, sample: Sample) -> None:
-        self.store.add(sample, meter=meter_id)
+        meter = self.meters.get(meter_id)
+        if meter is None:
+            return  # removed while this sample was in flight
+        # The poller's state changes before the samples of a newly opened port arrive, so
+        # it tells where this sample came from: its store is that port's kind's.
+        demo = meter.state.port in self._demo.links
+        self.histories.store(demo).add(sample, meter=meter_id)
         if self.hub.subscriber_count:
             payload = sample_payload(sample)
             payload["meter"] = meter_id
@@ -236,8 +254,9 @@ class Runtime:
             cfg.save(self.settings.saved_config_path, new.as_dict())
         old, self.bench = self.bench, new
         if new.data_retention_minutes != old.data_retention_minutes:
-            self.store.retention_s = new.data_retention_minutes * 60
-            self.store.prune_expired(time.time())
+            self.histories.set_retention(new.data_retention_minutes * 60)
+            for store in self.histories.open_stores():
+                store.prune_expired(time.time())
         for spec in new.meters:
             meter = self.meters.get(spec.id)
             if meter is None:
@@ -245,10 +264,14 @@ class Runtime:
                 if self._running:
                     meter.start()
             elif meter.spec != spec:
+                if is_demo(meter.spec.port) != is_demo(spec.port):
+                    # Another history: cached renderings of the one left must not be served.
+                    self.series_cache = SeriesCache(self.series_cache.budget_bytes)
                 meter.reconfigure(spec)
         for meter_id in [m for m in self.meters if new.meter(m) is None]:
             self.meters.pop(meter_id).stop()
         self._release_demo()
+        self.histories.release([m.port for m in new.meters])
 
     # -- derived values -----------------------------------------------------------------
     def gap_s(self, meter_id: str | None = None) -> float:

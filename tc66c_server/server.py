@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import logging
 import os
 import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,23 +23,36 @@ from . import config as cfg
 from .api.app import create_app
 from .api.hosts import HostError, parse_allowed_host
 from .cli import config_error_exit, messages_for, setup_logging
+from .histories import open_store, store_path
 from .hub import Hub
 from .i18n import Messages
 from .runtime import Runtime, ServerSettings
-from .store import SampleStore
+from .store import SampleStore, SchemaError
+from .store.recovery import open_or_recover
 
 DEFAULT_HTTP_PORT = 5000
 MEMORY = ":memory:"
 #: ``--demo``: two simulated meters around a simulated converter, measured as a pair.
 DEMO_LAYER: dict[str, Any] = {"meters": ["in=demo", "out=demo-out"], "pairs": ["in:out"]}
+#: One commit per second: at 10 Hz that is 10 samples per transaction instead of 2-3.
+STORE_BATCH_S = 1.0
 
 
-def _store_path(data_dir: str, port: str) -> Path | None:
-    if data_dir == MEMORY:
-        return None
-    # The simulated meter keeps its own history so demo data never mixes with real data.
-    name = "demo.sqlite3" if port == "demo" else "samples.sqlite3"
-    return Path(data_dir) / name
+def _open_store(messages: Messages, path: Path | None) -> SampleStore | int:
+    """The store at ``path``, a damaged one moved aside (and said so); or the exit code."""
+    try:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        store, moved = open_or_recover(path, batch_s=STORE_BATCH_S)
+    except SchemaError:
+        print(messages("store.newer", path=path), file=sys.stderr)
+        return 2
+    except (OSError, sqlite3.Error) as exc:
+        print(messages("store.unusable", path=path, error=exc), file=sys.stderr)
+        return 1
+    if moved is not None:
+        print(messages("store.corrupt", path=path, moved=moved), file=sys.stderr, flush=True)
+    return store
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -127,15 +142,16 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
         poller_process=True,
         log_level=logging.getLogger().getEffectiveLevel(),
     )
-    store_path = _store_path(data_dir, config.port)
-    if store_path is not None:
-        store_path.parent.mkdir(parents=True, exist_ok=True)
-    # One commit per second: at 10 Hz that is 10 samples per transaction instead of 2-3.
-    store = SampleStore(store_path, batch_s=1.0)
-    runtime = Runtime(settings, bench, store)
+    path = store_path(None if data_dir == MEMORY else Path(data_dir), config.port)
+    store = _open_store(messages, path)
+    if isinstance(store, int):
+        return store
+    runtime = Runtime(
+        settings, bench, store, store_opener=functools.partial(open_store, batch_s=STORE_BATCH_S)
+    )
     shown_host = f"[{host}]" if ":" in host else host
     print(messages("banner.url", url=f"http://{shown_host}:{http_port}/"), flush=True)
-    print(messages("banner.data", path=store_path or MEMORY), flush=True)
+    print(messages("banner.data", path=path or MEMORY), flush=True)
     if runtime.demo_link:
         print(messages("banner.demo", link=runtime.demo_link), flush=True)
     if token:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from tc66c_server import quantities as q
 from tc66c_server.reading import Reading, Sample
-from tc66c_server.store import schema
+from tc66c_server.store import SampleStore, schema
 from tc66c_server.store.codec import encode
 from tc66c_server.store.writes import insert_samples
 
@@ -68,3 +68,20 @@ def memory_db() -> sqlite3.Connection:
 def insert(conn: sqlite3.Connection, samples: Iterable[Sample]) -> int:
     """Store the samples in one transaction (what the writer thread does per batch)."""
     return insert_samples(conn, [encode(s) for s in samples])
+
+
+def on_writer(store: SampleStore, sql: str) -> None:
+    """Run ``sql`` on the store's write connection, in its writer thread: the seam where a
+    test makes SQLite itself refuse writes (``PRAGMA query_only = ON`` answers "attempt to
+    write a readonly database"; ``PRAGMA max_page_count`` answers "database or disk is
+    full" once the file would grow)."""
+    store._writer.submit(lambda conn: len(conn.execute(sql).fetchall())).wait(10)
+
+
+def page_count(store: SampleStore) -> int:
+    """Pages in the store's database file now."""
+    count: list[int] = []
+    store._writer.submit(
+        lambda conn: count.append(conn.execute("PRAGMA page_count").fetchone()[0]) or 0
+    ).wait(10)
+    return count[0]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
 
 from tc66c_server.emulator import BenchSession, EmulatorHost
 
@@ -212,3 +212,32 @@ def test_device_strings_are_shown_as_text_never_markup(browser: Browser, tmp_pat
         finally:
             context.close()
             srv.stop()
+
+
+def test_store_error_shows_a_warning_until_the_status_clears_it(
+    open_page: Callable[..., Page],
+) -> None:
+    page = open_page(locale="fr-FR")
+    box = page.get_by_test_id("store-error")
+    expect(box).to_be_hidden()
+    fault = {
+        "code": "disk_full",
+        "message": "database or disk is full",
+        "since": "2026-11-24T19:10:02.118204+00:00",
+        "backlog": 1234,
+        "lost": 0,
+    }
+
+    def with_fault(route: Route) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "store_error": fault})
+
+    page.route("**/api/status", with_fault)  # the server's answer, with a full disk in it
+    page.reload()
+    expect(box).to_be_visible()
+    expect(box).to_have_attribute("role", "alert")
+    expect(box).to_contain_text("Le disque est plein")
+    expect(box).to_contain_text("database or disk is full")
+    expect(box).to_contain_text("en attente")  # the backlog, in the page's number format
+    page.unroute("**/api/status")
+    expect(box).to_be_hidden(timeout=15_000)  # the next status refresh (every 5 s) clears it

@@ -20,7 +20,7 @@ from tc66c_server.emulator import EmulatorHost
 from tc66c_server.emulator.plug import Plug
 from tc66c_server.protocol import PACKET_LEN
 
-from .apihelpers import make_runtime
+from .apihelpers import BASE_URL, make_runtime
 
 SECRET = b"hunter2-SECRET-typed-in-a-terminal "
 Replies = Callable[[bytes], bytes]
@@ -68,7 +68,7 @@ def peer(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ScriptedPee
 
 def _status_once_failed(link: Path) -> dict[str, object]:
     runtime = make_runtime(str(link), interval_s=0.1)
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             status: dict[str, object] = client.get("/api/status").json()
@@ -108,7 +108,7 @@ def test_text_from_the_port_never_appears_in_last_error(
 
 def test_status_counters_include_retries_and_poller_restarts(emulator: EmulatorHost) -> None:
     runtime = make_runtime(str(emulator.link))
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         counters = client.get("/api/status").json()["counters"]
     assert counters["retries"] == 0 and counters["poller_restarts"] == 0
     assert {"polls", "samples", "bad_packets", "timeouts", "reconnects", "missed_slots"} < set(

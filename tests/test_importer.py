@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,10 @@ from fastapi.testclient import TestClient
 
 from tc66c_server import quantities as q
 from tc66c_server.api.app import create_app
+from tc66c_server.config import MAX_RETENTION_MIN
 from tc66c_server.emulator import BenchSession
-from tc66c_server.importer import parse_rows, read_file, retention_note
+from tc66c_server.import_command import retention_note
+from tc66c_server.importer import parse_rows, read_file
 from tc66c_server.reading import Reading, Sample
 from tc66c_server.store import SampleStore
 
@@ -156,7 +159,7 @@ def test_rd_usb_time_that_is_not_a_unix_time_is_a_bad_row() -> None:
     result = parse_rows(text.splitlines(keepends=True))
 
     assert result.samples == []
-    assert result.errors == [(2, "time inf is not a Unix time")]
+    assert result.errors == [(2, "Unix time: 'inf' is not a Unix time")]
 
 
 def test_unknown_header_imports_nothing_and_says_why() -> None:
@@ -241,3 +244,175 @@ def test_import_command_refuses_a_memory_data_dir(tmp_path: Path) -> None:
 
     assert done.returncode == 2
     assert "memory" in done.stderr
+
+
+NOW = T0 + 3600.0
+OURS_HEADER = "timestamp,voltage,current,power\n"
+
+
+def iso_at(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds")
+
+
+def test_times_in_the_future_and_year_9999_are_refused_by_line() -> None:
+    text = (
+        OURS_HEADER
+        + f"{iso_at(NOW - 10)},5.1,0.02,0.1\n"  # 2 good
+        + f"{iso_at(NOW + 3600)},5.1,0.02,0.1\n"  # 3 good: a clock an hour fast
+        + f"{iso_at(NOW + 2 * 86_400)},5.1,0.02,0.1\n"  # 4 two days ahead
+        + "9999-12-31T23:59:59+00:00,5.1,0.02,0.1\n"  # 5
+        + "0001-01-01T00:00:00+00:00,5.1,0.02,0.1\n"  # 6 before 1970
+    )
+    result = parse_rows(text.splitlines(keepends=True), now=NOW)
+
+    assert [s.ts for s in result.samples] == [NOW - 10, NOW + 3600]
+    assert [line for line, _ in result.errors] == [4, 5, 6]
+    assert all("future" in message for _, message in result.errors[:2])
+    assert result.errors[2][1] == "timestamp: '0001-01-01T00:00:00+00:00' is before 1970"
+
+
+def test_rd_usb_unix_time_out_of_range_is_a_bad_line_and_its_neighbours_are_kept() -> None:
+    rows = [
+        f",5.1,0.2,1.02,27,0.6,0.6,25.5,1,5,,00:00:01,1,{unix},0,0,"
+        for unix in ("1709388301.5", "1e13", "-5", "1709388302.5")
+    ]
+    result = parse_rows([f"{RD_USB_HEADER}\n", *(row + "\n" for row in rows)], now=NOW)
+
+    assert [s.ts for s in result.samples] == [1709388301.5, 1709388302.5]
+    assert [line for line, _ in result.errors] == [3, 4]
+    assert result.errors[0][1].startswith("Unix time: '1e13' is in the future")
+    assert result.errors[1][1] == "Unix time: '-5' is before 1970"
+
+
+@pytest.mark.parametrize(
+    ("cells", "column"),
+    [
+        ("41,0.02,0.1", "voltage"),
+        ("-5,0.02,0.1", "voltage"),
+        ("5.1,11,0.1", "current"),
+        ("5.1,0.02,401", "power"),
+        ("5.1,0.02,0.1,300", "temperature"),
+    ],
+)
+def test_values_no_meter_could_report_are_refused_with_the_column(cells: str, column: str) -> None:
+    text = f"timestamp,voltage,current,power,temperature\n{iso_at(T0)},{cells}\n"
+    result = parse_rows(text.splitlines(keepends=True), now=NOW)
+
+    assert result.samples == []
+    ((line, message),) = result.errors
+    assert line == 2 and message.startswith(f"{column}:")
+    assert "range" in message or "negative" in message
+
+
+def test_only_the_first_bad_lines_are_kept_the_rest_counted() -> None:
+    lines = [OURS_HEADER] + ["nope,5,1,5\n"] * 100_000 + [f"{iso_at(T0)},5,1,5\n"]
+    result = parse_rows(lines, now=NOW)
+
+    assert result.error_count == 100_000
+    assert [line for line, _ in result.errors] == list(range(2, 22))
+    assert len(result.samples) == 1
+
+
+def test_retention_note_never_suggests_more_than_the_longest_retention() -> None:
+    note = retention_note(NOW - 2 * 366 * 86_400, NOW, retention_min=10)
+    assert note is not None
+    assert f"--retention {MAX_RETENTION_MIN}" in note
+    assert "no retention keeps" in note
+    at_max = retention_note(NOW - 2 * 366 * 86_400, NOW, retention_min=MAX_RETENTION_MIN)
+    assert at_max is not None and "--retention" not in at_max
+
+
+def csv_file(path: Path, rows: list[tuple[float, float]]) -> Path:
+    """Our CSV format: a sample per (time, voltage), 0.5 A, power derived."""
+    lines = [f"{iso_at(ts)},{volts},0.5,{volts * 0.5:.4f}\n" for ts, volts in rows]
+    path.write_text(OURS_HEADER + "".join(lines), encoding="utf-8")
+    return path
+
+
+def voltages(data_dir: Path) -> list[float]:
+    with SampleStore(data_dir / "samples.sqlite3") as store:
+        return [row[1] for row in store.range(T0 - 1, T0 + 100)]
+
+
+@pytest.mark.e2e
+def test_import_skips_samples_already_stored_by_default_and_says_so(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    first = csv_file(tmp_path / "a.csv", [(T0, 5.0), (T0 + 1, 5.0)])
+    assert run_import(str(first), data_dir=data_dir).returncode == 0
+    second = csv_file(tmp_path / "b.csv", [(T0 + 1, 9.0), (T0 + 2, 9.0), (T0 + 2, 7.0)])
+
+    done = run_import(str(second), data_dir=data_dir)
+
+    assert done.returncode == 0, done.stderr
+    assert "imported 1 samples" in done.stdout
+    assert "2 at times already stored skipped" in done.stdout  # T0+1 from a.csv, T0+2 given twice
+    assert voltages(data_dir) == [5.0, 5.0, 9.0]  # the first of each time is kept
+
+
+@pytest.mark.e2e
+def test_import_with_replace_overwrites_and_counts_the_replaced(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    first = csv_file(tmp_path / "a.csv", [(T0, 5.0), (T0 + 1, 5.0)])
+    assert run_import(str(first), data_dir=data_dir).returncode == 0
+    second = csv_file(tmp_path / "b.csv", [(T0 + 1, 9.0), (T0 + 2, 9.0)])
+
+    done = run_import("--on-conflict", "replace", str(second), data_dir=data_dir)
+
+    assert done.returncode == 0, done.stderr
+    assert "imported 2 samples" in done.stdout
+    assert "1 of them replaced samples already stored" in done.stdout
+    assert voltages(data_dir) == [5.0, 9.0, 9.0]
+
+
+@pytest.mark.e2e
+def test_import_of_an_rd_usb_file_with_a_huge_unix_time_keeps_the_valid_rows(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        f",5.1,0.2,1.02,27,0.6,0.6,25.5,1,5,,00:00:01,1,{unix},0,0,\n"
+        for unix in ("1709388301.5", "1e13", "1709388302.5")
+    ]
+    file = tmp_path / "rd.csv"
+    file.write_text(RD_USB_HEADER + "\n" + "".join(rows), encoding="utf-8")
+    data_dir = tmp_path / "data"
+
+    done = run_import(str(file), data_dir=data_dir)
+
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"{file}:3: Unix time: '1e13' is in the future" in done.stderr
+    assert "imported 2 samples" in done.stdout
+
+
+@pytest.mark.e2e
+def test_a_million_bad_lines_exit_1_in_bounded_memory(tmp_path: Path) -> None:
+    file = tmp_path / "bad.csv"
+    file.write_text(OURS_HEADER + "yesterday,5,1,5\n" * 1_000_000, encoding="utf-8")
+
+    # The command run as `tc66c-server import`, reporting its own peak memory at the end
+    # (VmHWM, kB: the peak resident size of this program, not of the forked test process).
+    measured = (
+        "import re, sys\n"
+        "from tc66c_server.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "status = open('/proc/self/status').read()\n"
+        "print('peak', re.search(r'VmHWM:\\s+(\\d+)', status).group(1), file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", measured, "import", "--data-dir", str(tmp_path / "d"), str(file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 1
+    assert f"{file}:21: timestamp: 'yesterday'" in done.stderr
+    assert f"{file}:22:" not in done.stderr
+    assert "999980 more bad lines" in done.stderr
+    assert "no line that could be imported" in done.stderr
+    assert "imported 0 samples" in done.stdout
+    peak_mb = int(done.stderr.rsplit("peak ", 1)[1]) / 1024
+    assert peak_mb < 100  # the bad lines are counted, not kept (200 MB if they were)

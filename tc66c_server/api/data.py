@@ -16,6 +16,7 @@ from .. import quantities as q
 from ..meter import Meter
 from ..periods import Period, PeriodError, parse_period
 from ..runtime import Runtime, UnknownMeterError
+from ..store import SampleStore
 from ..timefmt import iso, iso_many, parse_iso
 from .errors import InvalidParameter, InvalidPeriod, NoData, TooManyPoints, UnknownMeter
 from .openapi import error_responses
@@ -107,11 +108,11 @@ def parse_end(text: str | None, now: float | None = None) -> float:
 
 
 def _check_raw_size(
-    runtime: Runtime, meter_id: str, start_ts: float, end_ts: float, quantities: int
+    store: SampleStore, meter_id: str, start_ts: float, end_ts: float, quantities: int
 ) -> None:
     """Refuse a raw window over ``MAX_RAW_SAMPLES`` samples or ``MAX_RAW_VALUES`` values."""
     limit = min(MAX_RAW_SAMPLES, MAX_RAW_VALUES // quantities)
-    count = runtime.store.count(start_ts, end_ts, meter=meter_id)
+    count = store.count(start_ts, end_ts, meter=meter_id)
     if count > limit:
         raise TooManyPoints(
             f"this window holds {count} samples, over the {limit} a raw answer may hold with "
@@ -180,7 +181,8 @@ def data(
     ``too_many_points``. ``end`` must fall between 2000-01-01 and one day from now.
     """
     runtime = runtime_of(request)
-    meter_id = meter_of(request, meter).id
+    target = meter_of(request, meter)
+    meter_id, store = target.id, runtime.store_of(target)
     p = parse_period_param(period)
     extras = _fields(fields)
     end_ts = parse_end(end)
@@ -193,7 +195,7 @@ def data(
         "end_time": iso(end_ts),
     }
     if max_points is not None and format == "json":
-        series = runtime.store.buckets(start_ts, end_ts, max_points, extras, meter=meter_id)
+        series = store.buckets(start_ts, end_ts, max_points, extras, meter=meter_id)
         stamps = iso_many([b[0] for b in series.rows])
         # Bucket columns are (ts, count, <key>, <key>_min, <key>_max, ...): ts becomes the
         # ISO timestamp and count the number of samples merged into the bucket.
@@ -206,18 +208,16 @@ def data(
         body["count"] = len(points)
         body["data"] = points
         return JSON(body)
-    _check_raw_size(runtime, meter_id, start_ts, end_ts, len(keys))
+    _check_raw_size(store, meter_id, start_ts, end_ts, len(keys))
     if format == "csv":
-        rows = runtime.store.range(start_ts, end_ts, extras, meter=meter_id)
+        rows = store.range(start_ts, end_ts, extras, meter=meter_id)
         stamps = iso_many([row[0] for row in rows])
         return Response(
             _csv(keys, stamps, rows),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="tc66c-{p.text}.csv"'},
         )
-    count, fragments = runtime.series_cache.render(
-        runtime.store, start_ts, end_ts, extras, meter_id
-    )
+    count, fragments = runtime.series_cache.render(store, start_ts, end_ts, extras, meter_id)
     body["count"] = count
     head = orjson.dumps(body)  # keys in the seed's order: period, count, start/end_time
     pieces = [head[:-1], b',"data":[']
@@ -242,10 +242,12 @@ def data(
 def stats(request: Request, period: str, meter: str | None = None) -> JSON:
     """Min/max/avg per quantity, plus energy (Wh) and charge (mAh) integrated on the host."""
     runtime = runtime_of(request)
-    meter_id = meter_of(request, meter).id
+    target = meter_of(request, meter)
     p = parse_period_param(period)
     now = time.time()
-    s = runtime.store.stats(now - p.seconds, now, runtime.gap_s(meter_id), meter=meter_id)
+    s = runtime.store_of(target).stats(
+        now - p.seconds, now, runtime.gap_s(target.id), meter=target.id
+    )
     body: dict[str, Any] = {"period": p.text, "sample_count": s.sample_count}
     for key in ("voltage", "current", "power"):
         body[key] = getattr(s, key)

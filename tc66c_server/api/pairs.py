@@ -55,7 +55,8 @@ def _pair(runtime: Runtime, pair_id: str) -> PairSpec:
 
 
 def _rows(runtime: Runtime, meter_id: str, start_ts: float, end_ts: float) -> list[Row]:
-    return [(r[0], r[1], r[2], r[3]) for r in runtime.store.range(start_ts, end_ts, meter=meter_id)]
+    store = runtime.store_of(runtime.meter(meter_id))
+    return [(r[0], r[1], r[2], r[3]) for r in store.range(start_ts, end_ts, meter=meter_id)]
 
 
 def _timing(runtime: Runtime, pair: PairSpec) -> tuple[float, float]:

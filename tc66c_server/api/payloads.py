@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..meter import Meter
     from ..poller import LinkState
     from ..runtime import Runtime
+    from ..store import SampleStore
 
 DEVICE_KEYS = ("product", "firmware", "serial", "runs")
 
@@ -40,6 +41,30 @@ def error_payload(state: LinkState) -> dict[str, str] | None:
     if state.error_code is None:
         return None
     return {"code": state.error_code, "message": state.error_message or ""}
+
+
+def store_error_payload(store: SampleStore) -> dict[str, Any] | None:
+    """Why samples are held in memory instead of written (disk full...), or None."""
+    error = store.store_error
+    if error is None:
+        return None
+    return {
+        "code": error.code,
+        "message": error.message,
+        "since": iso(error.since),
+        "backlog": error.backlog,
+        "lost": error.lost,
+    }
+
+
+def store_payload(store: SampleStore) -> dict[str, int]:
+    """The store's counters since it was opened."""
+    return {
+        "written": store.written,
+        "backlog": store.backlog,
+        "lost": store.lost,
+        "write_errors": store.write_errors,
+    }
 
 
 def device_payload(state: LinkState) -> dict[str, Any] | None:
@@ -74,7 +99,8 @@ def counters_payload(meter: Meter) -> dict[str, int]:
 def status_payload(runtime: Runtime, meter: Meter, now: float | None = None) -> dict[str, Any]:
     """``/api/status`` of one meter: the seed's fields, link state, identity, counters."""
     now = time.time() if now is None else now
-    count, oldest, newest = runtime.store.summary(meter=meter.id)
+    store = runtime.store_of(meter)
+    count, oldest, newest = store.summary(meter=meter.id)
     state = meter.state
     latest = meter.latest
     return {
@@ -92,6 +118,8 @@ def status_payload(runtime: Runtime, meter: Meter, now: float | None = None) -> 
         "device": device_payload(state),
         "since": iso(state.since),
         "last_error": error_payload(state),
+        "store_error": store_error_payload(store),
+        "store": store_payload(store),
         "counters": counters_payload(meter),
         "sample_rate_hz": round(meter.poller.sample_rate_hz(), 3),
         "last_sample_age_s": round(now - latest.ts, 3) if latest else None,

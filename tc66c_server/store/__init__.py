@@ -7,7 +7,9 @@ run against ``:memory:`` with explicit times.
 
 from __future__ import annotations
 
+from .backlog import StoreError
 from .buckets import BucketSeries
+from .conflicts import Merged
 from .queries import UnknownFieldError
 from .sample_store import SampleStore, StoreClosedError
 from .schema import SchemaError
@@ -15,10 +17,12 @@ from .stats import QuantityStats, Stats
 
 __all__ = [
     "BucketSeries",
+    "Merged",
     "QuantityStats",
     "SampleStore",
     "SchemaError",
     "Stats",
     "StoreClosedError",
+    "StoreError",
     "UnknownFieldError",
 ]

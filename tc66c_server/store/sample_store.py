@@ -13,13 +13,15 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..reading import Sample
 from . import queries, schema, writes
+from .backlog import Backlog, StoreError, fault_code
 from .buckets import BucketSeries, buckets
-from .codec import encode, ts_to_us
+from .codec import RawSample, encode, ts_to_us
+from .conflicts import Merged
 from .stats import Stats, stats
 from .writer import Job, Writer
 
@@ -34,7 +36,8 @@ class SampleStore:
     """Samples on disk (``path``) or in memory (``None`` or ``":memory:"``).
 
     ``retention_s`` (None: keep everything) may be changed at any time; the writer prunes
-    older samples every ``prune_every_s`` seconds.
+    older samples every ``prune_every_s`` seconds. ``backlog`` holds samples while the
+    storage refuses writes (default: ``backlog.BACKLOG_MAX`` samples, retried every 1-5 s).
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class SampleStore:
         batch_s: float = 0.25,
         batch_max: int = 500,
         prune_every_s: float = 10.0,
+        backlog: Backlog | None = None,
     ) -> None:
         if path is None or str(path) == ":memory:":
             self.path: Path | None = None
@@ -69,6 +73,7 @@ class SampleStore:
             periodic_s=prune_every_s,
             batch_s=batch_s,
             batch_max=batch_max,
+            backlog=backlog,
         )
 
     # -- writing (queued to the writer thread) --------------------------------------------
@@ -84,23 +89,32 @@ class SampleStore:
         Blocks until they are committed. ``ValueError`` for an invalid sample (not a Unix
         time, a value that is not a number); chunks before it are kept.
         """
-        self._check_open()
-        written = 0
-        job: Job | None = None
-        iterator = iter(samples)
-        try:
-            while chunk := list(itertools.islice(iterator, BULK_CHUNK)):
-                raws = [encode(sample) for sample in chunk]  # while the last chunk is stored
-                if job is not None:
-                    written += job.wait()
-                job = self._writer.insert(raws)
-        finally:
-            if job is not None:  # also when a sample was refused: the chunks before it count
-                written += job.wait()
-        return written
+        done = self._bulk(samples, lambda chunk: [encode(s) for s in chunk], self._writer.insert)
+        return sum(result for _, _, result in done)
+
+    def merge(self, samples: Iterable[Sample], *, replace: bool = False) -> Merged:
+        """Store many samples like ``add_many``, never overwriting silently.
+
+        A sample at a time already stored (or given earlier) is left out and counted as
+        skipped, or with ``replace`` takes the stored one's place and is counted as replaced.
+        """
+
+        def unique(chunk: list[Sample]) -> list[RawSample]:
+            by_time: dict[int, RawSample] = {}
+            for raw in map(encode, chunk):
+                if replace or raw.ts_us not in by_time:
+                    by_time[raw.ts_us] = raw
+            return list(by_time.values())
+
+        done = self._bulk(samples, unique, lambda raws: self._writer.merge(raws, replace=replace))
+        # Per chunk: n given, u at distinct times, e of those already stored.
+        taken = sum(n - u + e for n, u, e in done)  # times already taken, in store or earlier
+        if replace:
+            return Merged(stored=sum(u for _, u, _ in done), skipped=0, replaced=taken)
+        return Merged(stored=sum(u - e for _, u, e in done), skipped=taken, replaced=0)
 
     def flush(self, timeout: float | None = None) -> None:
-        """Wait until everything queued so far is committed."""
+        """Wait until everything queued so far is committed (or held, see ``store_error``)."""
         if not self._closed and self._writer.alive:
             self._writer.submit(lambda conn: 0).wait(timeout)
 
@@ -111,9 +125,18 @@ class SampleStore:
         return self._writer.submit(lambda conn: writes.prune(conn, before_us)).wait()
 
     def prune_expired(self, now: float) -> int:
-        """Apply ``retention_s`` as of ``now`` (Unix s); return how many samples were removed."""
+        """Apply ``retention_s`` as of ``now`` (Unix s); return how many samples were removed.
+
+        While the storage refuses writes (disk full...) nothing is removed now: the writer
+        prunes by itself once the store is writable again.
+        """
         self._check_open()
-        return self._writer.submit(lambda conn: self._prune_expired(conn, now)).wait()
+        try:
+            return self._writer.submit(lambda conn: self._prune_expired(conn, now)).wait()
+        except sqlite3.Error as exc:
+            if fault_code(exc) is None:
+                raise
+            return 0
 
     def close(self) -> None:
         """Commit what is queued, stop the writer and close every connection. Idempotent."""
@@ -149,6 +172,25 @@ class SampleStore:
     def write_errors(self) -> int:
         """Batches or operations that SQLite refused (logged; the writer carries on)."""
         return self._writer.errors
+
+    @property
+    def backlog(self) -> int:
+        """Samples held in memory because the storage refuses writes for now."""
+        return len(self._writer.backlog)
+
+    @property
+    def lost(self) -> int:
+        """Samples given to ``add`` that were dropped: backlog full, or refused for good."""
+        return self._writer.backlog.lost
+
+    @property
+    def store_error(self) -> StoreError | None:
+        """Why samples are being held instead of written (None while the store is healthy)."""
+        backlog = self._writer.backlog
+        fault = backlog.fault
+        if fault is None:
+            return None
+        return StoreError(fault.code, fault.message, fault.since, len(backlog), backlog.lost)
 
     # -- reading (in the caller's thread) -------------------------------------------------
 
@@ -187,6 +229,29 @@ class SampleStore:
         return buckets(self._reader(), start_ts, end_ts, max_points, fields)
 
     # -- internals ------------------------------------------------------------------------
+
+    def _bulk(
+        self,
+        samples: Iterable[Sample],
+        prepare: Callable[[list[Sample]], list[RawSample]],
+        submit: Callable[[list[RawSample]], Job],
+    ) -> list[tuple[int, int, int]]:
+        """Submit ``samples`` in chunks, preparing the next while the last is stored; return
+        (samples given, samples submitted, job result) for each chunk stored."""
+        self._check_open()
+        done: list[tuple[int, int, int]] = []
+        job: tuple[int, int, Job] | None = None
+        iterator = iter(samples)
+        try:
+            while chunk := list(itertools.islice(iterator, BULK_CHUNK)):
+                raws = prepare(chunk)
+                if job is not None:
+                    done.append((job[0], job[1], job[2].wait()))
+                job = (len(chunk), len(raws), submit(raws))
+        finally:
+            if job is not None:  # also when a sample was refused: the chunks before it count
+                done.append((job[0], job[1], job[2].wait()))
+        return done
 
     def _prune_expired(self, conn: sqlite3.Connection, now: float) -> int:
         retention_s = self.retention_s

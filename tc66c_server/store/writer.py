@@ -3,8 +3,13 @@
 Every write goes through this thread, so SQLite never sees two writers and callers never
 wait for a lock: ``put`` only enqueues. Samples are committed together once the batch is
 ``batch_max`` long or ``batch_s`` old; other work (bulk inserts, pruning, flush markers)
-runs in queue order as a ``Job`` whose result or error goes back to the caller. A failing
-batch is logged and counted and the thread carries on.
+runs in queue order as a ``Job`` whose result or error goes back to the caller.
+
+A batch the storage refuses for now (disk full, read-only, I/O error, busy: see
+``backlog.py``) is kept in a bounded backlog and retried with back-off, then written in
+order before anything newer; a batch refused for another reason (a bug, a damaged table)
+is logged and counted as lost, and the thread carries on. Bulk inserts (``insert``) are
+never held back: their error goes to the caller.
 """
 
 from __future__ import annotations
@@ -17,12 +22,18 @@ import time
 from collections.abc import Callable
 
 from ..reading import Sample
+from .backlog import Backlog, fault_code
 from .codec import RawSample, encode
+from .conflicts import merge_samples
 from .writes import insert_samples
 
 log = logging.getLogger(__name__)
 
 Action = Callable[[sqlite3.Connection], int]
+#: Held samples are written back in transactions of this many.
+DRAIN_CHUNK = 5_000
+#: SQLite keeps integers in 64 bits; a later time could not be stored.
+_MAX_TS_US = 2**63 - 1
 
 
 class Job:
@@ -59,6 +70,7 @@ class Writer:
         periodic_s: float = 10.0,
         batch_s: float = 0.25,
         batch_max: int = 500,
+        backlog: Backlog | None = None,
     ) -> None:
         self._conn = conn
         self._periodic = periodic
@@ -67,10 +79,12 @@ class Writer:
         self._batch_max = batch_max
         self._queue: queue.SimpleQueue[Sample | Job] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="tc66c-store-writer", daemon=True)
-        #: Samples committed, samples refused as invalid, batches or jobs that failed.
+        #: Samples committed, samples refused as invalid, writes or jobs that failed.
         self.written = 0
         self.rejected = 0
         self.errors = 0
+        #: Samples waiting for the store while it refuses writes (see ``backlog.py``).
+        self.backlog = backlog if backlog is not None else Backlog()
         self._thread.start()
 
     @property
@@ -92,6 +106,12 @@ class Writer:
         """Queue already encoded samples to be stored in one transaction (bulk import)."""
         return self.submit(lambda conn: self._insert(conn, samples))
 
+    def merge(self, samples: list[RawSample], *, replace: bool) -> Job:
+        """Like ``insert`` (times unique within ``samples``), but a sample at a time already
+        stored replaces the stored one (``replace``) or is left out; the job's result is
+        how many such times there were."""
+        return self.submit(lambda conn: self._merge(conn, samples, replace))
+
     def stop(self, timeout: float | None = None) -> None:
         """Commit what is queued, then end the thread and close its connection."""
         if self._thread.is_alive():
@@ -105,6 +125,8 @@ class Writer:
         try:
             while True:
                 wake = min(deadline, next_periodic) if pending else next_periodic
+                if self.backlog.fault is not None:
+                    wake = min(wake, self.backlog.retry_at)
                 try:
                     item: Sample | Job | None = self._queue.get(
                         timeout=max(0.0, wake - time.monotonic())
@@ -118,35 +140,94 @@ class Writer:
                 elif item is not None:
                     self._commit(pending)
                     if isinstance(item, _Stop):
+                        self._give_up_backlog()
                         item.done.set()
                         return
                     self._run_job(item)
                 if pending and (len(pending) >= self._batch_max or time.monotonic() >= deadline):
                     self._commit(pending)
+                if self.backlog.fault is not None and self.backlog.due():
+                    self._drain()
                 if time.monotonic() >= next_periodic:
-                    self._run_job(Job(self._periodic))
+                    if self.backlog.fault is None:  # pruning waits for a writable store
+                        self._run_job(Job(self._periodic))
                     next_periodic = time.monotonic() + self._periodic_s
         finally:
             self._conn.close()
 
     def _commit(self, pending: list[Sample]) -> None:
-        """Write the pending samples in one transaction and empty the list."""
+        """Hand the pending samples to the backlog, write it unless a retry is not yet due,
+        and empty the list."""
         if not pending:
             return
         raws: list[RawSample] = []
         for sample in pending:
             try:
-                raws.append(encode(sample))
+                raw = encode(sample)
+                if raw.ts_us > _MAX_TS_US:
+                    raise ValueError(f"sample time {sample.ts!r} is too far in the future")
+                raws.append(raw)
             except Exception as exc:  # ValueError, or a Sample built from the wrong types
                 self.rejected += 1
                 log.warning("sample not stored: %s", exc)
         pending.clear()
-        self._run_job(Job(lambda conn: self._insert(conn, raws)))
+        dropped = self.backlog.hold(raws)
+        if dropped:
+            log.warning(
+                "sample store backlog full (%d samples): %d oldest samples lost",
+                self.backlog.max_samples,
+                dropped,
+            )
+        if self.backlog.due():
+            self._drain()
+
+    def _drain(self) -> None:
+        """Write the held samples in order; on a fault, keep the rest and plan a retry."""
+        backlog = self.backlog
+        while chunk := backlog.peek(DRAIN_CHUNK):
+            try:
+                self.written += insert_samples(self._conn, chunk)
+            except Exception as exc:
+                self.errors += 1
+                code = fault_code(exc)
+                if code is not None:
+                    if backlog.failed(code, str(exc)):
+                        log.error(
+                            "sample store cannot be written (%s): holding up to %d samples "
+                            "in memory and retrying",
+                            exc,
+                            backlog.max_samples,
+                        )
+                    return
+                # Refused for a reason waiting will not cure: these samples are lost.
+                backlog.discard(len(chunk))
+                if isinstance(exc, sqlite3.Error):
+                    log.error("sample store write failed, %d samples lost: %s", len(chunk), exc)
+                else:
+                    log.exception("sample store write failed unexpectedly")
+                continue
+            backlog.release(len(chunk))
+        ended = backlog.recovered()
+        if ended is not None:
+            log.warning("sample store writable again after %s: held samples written", ended.code)
+
+    def _give_up_backlog(self) -> None:
+        """At stop: one last try to write what is held, then count the rest as lost."""
+        if len(self.backlog):
+            self._drain()
+        if len(self.backlog):
+            log.error("sample store: %d held samples could not be written", len(self.backlog))
+            self.backlog.discard(len(self.backlog))
 
     def _insert(self, conn: sqlite3.Connection, samples: list[RawSample]) -> int:
         count = insert_samples(conn, samples)
         self.written += count
         return count
+
+    def _merge(self, conn: sqlite3.Connection, samples: list[RawSample], replace: bool) -> int:
+        existing = merge_samples(conn, samples, replace=replace)
+        self.written += len(samples) if replace else len(samples) - existing
+        return existing
 
     def _run_job(self, job: Job) -> None:
         try:

@@ -46,6 +46,12 @@ export default {
   "err.port_error": "The port {port} could not be opened: busy, or not a serial port.",
   "err.bootloader": "The meter is in firmware-update mode: unplug it and plug it back in.",
   "err.other": "Connection error.",
+  "store.err.disk_full": "The disk is full: samples are kept in memory and written as soon as there is space again.",
+  "store.err.read_only": "The sample database is read-only: samples are kept in memory and written as soon as it can be written again.",
+  "store.err.io_error": "The disk reports an I/O error: samples are kept in memory and the server keeps retrying.",
+  "store.err.busy": "The sample database is locked by another program: samples are kept in memory and the server keeps retrying.",
+  "store.err.other": "The samples cannot be written to disk: they are kept in memory and the server keeps retrying.",
+  "store.held": "{backlog} samples waiting to be written, {lost} lost · since {since}",
 
   "counter.polls": "Polls",
   "counter.samples": "Samples",

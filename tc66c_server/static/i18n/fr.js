@@ -46,6 +46,12 @@ export default {
   "err.port_error": "Le port {port} n’a pas pu être ouvert : occupé, ou ce n’est pas un port série.",
   "err.bootloader": "L’appareil est en mode mise à jour du micrologiciel : débranchez-le puis rebranchez-le.",
   "err.other": "Erreur de connexion.",
+  "store.err.disk_full": "Le disque est plein : les échantillons sont gardés en mémoire et écrits dès qu’il y a de nouveau de la place.",
+  "store.err.read_only": "La base d’échantillons est en lecture seule : les échantillons sont gardés en mémoire et écrits dès qu’elle redevient accessible en écriture.",
+  "store.err.io_error": "Le disque signale une erreur d’entrée-sortie : les échantillons sont gardés en mémoire et le serveur réessaie.",
+  "store.err.busy": "La base d’échantillons est verrouillée par un autre programme : les échantillons sont gardés en mémoire et le serveur réessaie.",
+  "store.err.other": "Les échantillons ne peuvent pas être écrits sur le disque : ils sont gardés en mémoire et le serveur réessaie.",
+  "store.held": "{backlog} échantillons en attente d’écriture, {lost} perdus · depuis {since}",
 
   "counter.polls": "Interrogations",
   "counter.samples": "Mesures",

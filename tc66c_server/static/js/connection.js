@@ -1,5 +1,6 @@
 // The connection panel: is the meter connected, since when, which meter, and when it is not,
-// why (in plain words) and that the server keeps retrying. Also the demo badge.
+// why (in plain words) and that the server keeps retrying. Also the demo badge, and a warning
+// while the server cannot write its samples to disk (`store_error` in api/status).
 
 import { serverNow } from "./clock.js";
 import { byTestId, el, setText } from "./dom.js";
@@ -19,11 +20,21 @@ const KNOWN_ERRORS = new Set([
 
 const COUNTERS = ["polls", "samples", "bad_packets", "timeouts", "reconnects", "missed_slots"];
 
+/** Store fault codes the server reports, each with a catalog entry explaining it. */
+const KNOWN_STORE_ERRORS = new Set(["disk_full", "read_only", "io_error", "busy"]);
+
 /** The plain-words explanation of a `last_error` ({code, message}) for `port`. */
 export function describeError(lastError, port) {
   if (!lastError) return "";
   const code = KNOWN_ERRORS.has(lastError.code) ? lastError.code : "other";
   return t(`err.${code}`, { port: port || "?", message: lastError.message || "" });
+}
+
+/** The plain-words explanation of a `store_error` ({code, message, since, backlog, lost}). */
+export function describeStoreError(storeError) {
+  if (!storeError) return "";
+  const code = KNOWN_STORE_ERRORS.has(storeError.code) ? storeError.code : "other";
+  return t(`store.err.${code}`);
 }
 
 export class ConnectionPanel {
@@ -39,6 +50,10 @@ export class ConnectionPanel {
     this.errorText = root.querySelector(".conn-error-text");
     this.errorDetail = root.querySelector(".conn-error-detail");
     this.counters = root.querySelector(".counters");
+    this.storeBox = byTestId("store-error", root);
+    this.storeText = root.querySelector(".store-error-text");
+    this.storeHeld = root.querySelector(".store-error-held");
+    this.storeDetail = root.querySelector(".store-error-detail");
     this.model = null; // merged api/status + stream `connection` events
     this.reachable = true;
   }
@@ -113,8 +128,23 @@ export class ConnectionPanel {
       setText(this.errorDetail, m.last_error.message || "");
     }
 
+    this.#renderStoreError(state === "offline" ? null : m.store_error);
     this.#renderCounters(m.counters);
     this.tick();
+  }
+
+  #renderStoreError(storeError) {
+    this.storeBox.hidden = !storeError;
+    if (!storeError) return;
+    setText(this.storeText, describeStoreError(storeError));
+    const since = parseTimestamp(storeError.since);
+    const held = t("store.held", {
+      backlog: formatNumber(locale(), storeError.backlog, 0),
+      lost: formatNumber(locale(), storeError.lost, 0),
+      since: Number.isFinite(since) ? formatDateTime(locale(), since) : "?",
+    });
+    setText(this.storeHeld, held);
+    setText(this.storeDetail, storeError.message || "");
   }
 
   /** Refresh the relative "since" text (called every second). */
