@@ -22,7 +22,7 @@ from tc66c_server.histories import Histories, store_path
 from tc66c_server.runtime import Runtime
 from tc66c_server.store import SampleStore
 
-from .apihelpers import make_runtime
+from .apihelpers import BASE_URL, make_runtime
 from .serverproc import start_server
 from .storehelpers import T0, sample
 
@@ -86,7 +86,7 @@ def test_each_kind_of_sample_goes_to_its_own_store_in_every_order(
     ports = {"real": str(emulator.link), "demo": "demo"}
     runtime = make_runtime(ports[order[0]], db=store_path(tmp_path, ports[order[0]]))
     real_counts: list[int] = []
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         for step, kind in enumerate(order):
             if step:
                 switch(client, runtime, ports[kind])
@@ -104,7 +104,7 @@ def test_quick_port_changes_back_and_forth_never_mix_the_histories(
 ) -> None:
     real = str(emulator.link)
     runtime = make_runtime(real, db=tmp_path / "samples.sqlite3")
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         wait_for(lambda: latest_serial(runtime) == REAL_SERIAL)
         for port in ["demo", real, "demo", real, "demo"]:
             switch(client, runtime, port)
@@ -121,7 +121,7 @@ def test_real_history_is_shown_after_a_restart_with_a_real_port(
 ) -> None:
     real = str(emulator.link)
     runtime = make_runtime(real, db=tmp_path / "samples.sqlite3")
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         wait_for(lambda: runtime.store.summary()[0] >= 3)
         switch(client, runtime, "demo")
         wait_for(lambda: latest_serial(runtime) == DEMO_SERIAL)
@@ -129,7 +129,7 @@ def test_real_history_is_shown_after_a_restart_with_a_real_port(
         real_count = real_store.summary()[0]
 
     again = make_runtime(real, db=store_path(tmp_path, real))
-    with TestClient(create_app(again)) as client:
+    with TestClient(create_app(again), base_url=BASE_URL) as client:
         assert client.get("/api/status").json()["data_count"] >= real_count >= 3
         assert latest_serial(again) == REAL_SERIAL
 
@@ -137,7 +137,7 @@ def test_real_history_is_shown_after_a_restart_with_a_real_port(
 def test_in_memory_both_histories_are_kept_across_switches(emulator: EmulatorHost) -> None:
     real = str(emulator.link)
     runtime = make_runtime(real)  # a memory store: the demo gets its own memory store
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         wait_for(lambda: runtime.store.summary()[0] >= 3)
         real_store = runtime.store
         switch(client, runtime, "demo")
@@ -154,7 +154,7 @@ def test_switching_sets_the_retention_and_a_fresh_series_cache(
     emulator: EmulatorHost, tmp_path: Path
 ) -> None:
     runtime = make_runtime(str(emulator.link), db=tmp_path / "samples.sqlite3")
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         cache = runtime.series_cache
         response = client.post("/api/config", json={"port": "demo", "data_retention_minutes": 42})
         assert response.status_code == 200
