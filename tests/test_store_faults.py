@@ -30,6 +30,7 @@ from tc66c_server.store import SampleStore
 from tc66c_server.store.backlog import Backlog, fault_code
 from tc66c_server.store.codec import encode
 
+from .apihelpers import BASE_URL
 from .serverproc import start_server
 from .storehelpers import T0, on_writer, page_count, sample
 
@@ -253,7 +254,7 @@ def test_status_shows_store_error_while_the_store_is_read_only_and_loses_no_samp
     path = tmp_path / "samples.sqlite3"
     store = SampleStore(path, batch_s=0.05, backlog=fast_backlog())
     runtime = Runtime(ServerSettings(), MeterConfig(str(emulator.link), 0.1, 10), store)
-    with TestClient(create_app(runtime)) as client:
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
         healthy = client.get("/api/status").json()
         assert healthy["store_error"] is None
         assert set(healthy["store"]) == {"written", "backlog", "lost", "write_errors"}
