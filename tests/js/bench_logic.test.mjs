@@ -74,6 +74,13 @@ test("the add-meter body sends the port always, the name and interval when typed
   });
 });
 
+test("an add-meter error names its form field, bare or by its place in the saved config", () => {
+  assert.equal(bench.meterFieldName("port"), "port");
+  assert.equal(bench.meterFieldName("meters[2].port"), "port");
+  assert.equal(bench.meterFieldName("meters[10].polling_interval"), "polling_interval");
+  assert.equal(bench.meterFieldName("body"), "body");
+});
+
 test("efficiency as a percentage, missing as a dash", () => {
   assert.equal(pairs.formatEfficiency("en", 0.8734), "87.3%");
   assert.equal(pairs.formatEfficiency("fr", 0.8734).replace(/\s/g, " "), "87,3 %");
