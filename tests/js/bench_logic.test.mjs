@@ -100,6 +100,10 @@ test("cable resistance in milliohms below an ohm, ohms above, a dash without cur
   assert.equal(pairs.formatWatts("en", 0.41234), "0.412 W");
   assert.equal(pairs.formatWattHours("en", 0.012345), "0.0123 Wh");
   assert.equal(pairs.formatWatts("en", null), "—");
+  assert.equal(pairs.formatVoltageOffset("en", 0.0125), "12.5 mV");
+  assert.equal(pairs.formatVoltageOffset("en", -0.002), "-2.0 mV");
+  assert.equal(pairs.formatVoltageOffset("fr", 6.7924), "6,792 V");
+  assert.equal(pairs.formatVoltageOffset("en", null), "—");
 });
 
 test("a calibration is shown only when it is in force", () => {

@@ -89,7 +89,7 @@ export class PairChart {
         {},
         { ...line, label: t("pairs.power_in"), scale: "W", stroke: rgb(meterColourVar(this.slots.input)) },
         { ...line, label: t("pairs.power_out"), scale: "W", stroke: rgb(meterColourVar(this.slots.output)) },
-        { ...line, label: t("pairs.efficiency"), scale: "pct", stroke: rgb("--text-muted"), dash: [4, 3] },
+        { ...line, label: t("pairs.efficiency"), scale: "pct", stroke: rgb("--accent"), dash: [4, 3] },
       ],
       axes: [
         { ...axis, space: 60, values: timeTicks },
