@@ -141,8 +141,8 @@ async function main() {
     if (!started) return;
     live.clear();
     const known = (meters || []).find((m) => m.id === id);
-    if (known && known.last_sample) live.show(known.last_sample);
-    else firstSample();
+    if (known && known.last_sample) live.show(known.last_sample); // at once, then fresh
+    firstSample();
     refreshStatus();
   }
 
