@@ -50,12 +50,23 @@ def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def peak_rss_bytes(pid: int) -> int:
-    """The process's peak resident memory so far (``VmHWM``)."""
+def _status_kib(pid: int, key: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmHWM for process {pid}")
+        if line.startswith(f"{key}:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {key} for process {pid}")
+
+
+def reset_peak_rss(pid: int) -> int:
+    """Start measuring the peak resident memory afresh; the resident memory now (bytes)."""
+    with contextlib.suppress(OSError):  # Linux >= 4.0; without it the peak is since start
+        Path(f"/proc/{pid}/clear_refs").write_text("5", encoding="ascii")
+    return _status_kib(pid, "VmRSS") * 1024
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """The process's peak resident memory since the last reset (``VmHWM``)."""
+    return _status_kib(pid, "VmHWM") * 1024
 
 
 @dataclass

@@ -45,10 +45,10 @@ def parse_mix(text: str) -> dict[FaultKind, float]:
     """
     mix: dict[FaultKind, float] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = part.partition("=")
+        name, _, value = part.partition("=")
         try:
             kind = FaultKind(name.strip())
-            probability = float(value) if sep else float("nan")
+            probability = float(value)
         except ValueError:
             raise ValueError(f"{part!r}: expected KIND=PROBABILITY, e.g. flip=0.1") from None
         if kind not in RANDOM_KINDS:
