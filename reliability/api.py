@@ -109,9 +109,11 @@ class Snapshot:
 
         New samples may arrive meanwhile: the count may grow, never shrink.
         """
-        changes = []
-        if self.config != before.config:
-            changes.append(f"config {before.config} -> {self.config}")
+        changes = [
+            f"{key} {before.config.get(key)!r} -> {self.config.get(key)!r}"
+            for key in sorted(set(before.config) | set(self.config))
+            if before.config.get(key) != self.config.get(key)
+        ]
         if self.data_count < before.data_count:
             changes.append(f"data_count {before.data_count} -> {self.data_count}")
         if self.oldest_data != before.oldest_data:

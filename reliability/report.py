@@ -21,8 +21,21 @@ as each scenario says). The same scenario functions run in CI as `tests/reliabil
 """
 
 
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+#: Longer check messages are cut in the doc (the JSON output keeps them whole).
+SEEN_CHARS = 300
+
+
+def _cell(text: object, limit: int = 0) -> str:
+    flat = " ".join(str(text).split()).replace("|", "\\|")
+    return flat if not limit or len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _figures(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_figures(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "[" + ", ".join(_figures(v) for v in value) + "]"
+    return str(value)
 
 
 def _num(value: int | None) -> str:
@@ -84,12 +97,17 @@ def render_markdown(
             f"| {_cell(o.scenario)} | {_cell(o.done)} | {_cell(o.verdict)} | {o.faults:,} | "
             f"{o.bad_inputs:,} | {_num(o.samples_lost)} |\n"
         )
+    measured = [o for o in outcomes if o.figures]
+    if measured:
+        out.append("\n## Figures\n\n")
+        for o in measured:
+            out.append(f"- **{_cell(o.scenario)}**: {_cell(_figures(o.figures), 600)}\n")
     failed = [o for o in outcomes if o.problems]
     if failed:
         out.append("\n## Failed checks\n\n")
         for o in failed:
             for problem in o.problems:
-                out.append(f"- **{_cell(o.scenario)}**: {_cell(problem)}\n")
+                out.append(f"- **{_cell(o.scenario)}**: {_cell(problem, SEEN_CHARS)}\n")
     skipped = [o for o in outcomes if o.skipped is not None]
     if skipped:
         out.append("\n## Skipped\n\n")

@@ -24,7 +24,7 @@ STORE_NAME = "samples.sqlite3"
 PAGE = 4096
 #: How each corruption is made; each one stopped the server from starting (issue 8, #6).
 DAMAGES = ("header", "page", "truncated", "random")
-TMPFS_SIZE = "16m"
+TMPFS_MIB = 16
 FULL_S = 5.0
 #: How soon a full disk must show in /api/status, and its end be noticed.
 NOTICE_S = 5.0
@@ -119,7 +119,7 @@ def _mount_tmpfs(mountpoint: Path) -> str | None:
     mountpoint.mkdir(parents=True, exist_ok=True)
     try:
         done = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE}", "tmpfs", str(mountpoint)],
+            ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_MIB}m", "tmpfs", str(mountpoint)],
             capture_output=True,
             text=True,
             timeout=10,
@@ -141,7 +141,7 @@ def disk_full(workdir: Path) -> Outcome:
     """Fill the data directory's file system mid-run, then free it."""
     outcome = Outcome(
         "disk full",
-        f"the data directory on a {TMPFS_SIZE}B tmpfs, filled for {FULL_S:g} s at 4 Hz, then "
+        f"the data directory on a {TMPFS_MIB} MiB tmpfs, filled for {FULL_S:g} s at 4 Hz, then "
         "freed; store_error expected in /api/status meanwhile, the backlog written after",
     )
     mountpoint = workdir / "tmpfs"
