@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import acquisition, browser, load, schema, stops, storage, web
+from . import acquisition, browser, load, schema, sse_cap, stops, storage, web
 from .outcome import Outcome
 
 
@@ -40,7 +40,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         for group in (False, True)
     ),
     Scenario("web", web.hostile_requests),
-    Scenario("sse-cap", web.sse_cap),
+    Scenario("sse-cap", sse_cap.sse_cap),
     Scenario("browser", browser.cross_origin_page),
     Scenario("schemathesis", schema.schema_fuzz),
     Scenario("load", load.load),

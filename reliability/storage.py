@@ -27,7 +27,7 @@ DAMAGES = ("header", "page", "truncated", "random")
 TMPFS_MIB = 16
 FULL_S = 5.0
 #: How soon a full disk must show in /api/status, and its end be noticed.
-NOTICE_S = 5.0
+NOTICE_S = 10.0
 
 
 def make_history(path: Path, count: int, *, end_ts: float, step_s: float = 1.0) -> None:

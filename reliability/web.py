@@ -9,10 +9,8 @@ prunes at once) or an unbounded read (``/api/data/366d?fields=all``) shows.
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +18,10 @@ from typing import Any
 import httpx2 as httpx
 import orjson
 
-from .api import client, error_problem, snapshot, wait_for, wait_for_samples
+from .api import client, error_problem, snapshot, wait_for_samples
 from .outcome import Outcome
-from .procs import open_fds, peak_rss_bytes, reset_peak_rss, start_emulator, start_server
-from .sse import RawStream
+from .procs import peak_rss_bytes, reset_peak_rss, start_emulator, start_server
+from .rawhttp import send_raw
 from .storage import STORE_NAME, make_history
 
 EVIL = "http://evil.example"
@@ -44,8 +42,6 @@ READS = (
     "/api/ports",
     "/openapi.json",
 )
-SSE_TRIES = 1000
-SSE_FD_LIMIT = 1024
 
 
 @dataclass(frozen=True)
@@ -156,71 +152,10 @@ def read_cases(port: int) -> list[Case]:
     return cases
 
 
-def _send_raw(port: int, case: Case) -> httpx.Response:
-    """Send ``case`` on a raw socket while reading the answer (it may come before the body)."""
-    head = [f"{case.method} {case.path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
-    head += [f"{name}: {value}" for name, value in case.headers.items()]
-    pieces: Iterable[bytes]
-    if callable(case.body):
-        chunked, pieces = True, case.body()
-        head.append("Transfer-Encoding: chunked")
-    else:
-        chunked, pieces = False, [case.body or b""]
-        head.append(f"Content-Length: {len(case.body or b'')}")
-    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-
-    def send() -> None:
-        with contextlib.suppress(OSError):
-            sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
-            for piece in pieces:
-                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
-            if chunked:
-                sock.sendall(b"0\r\n\r\n")
-
-    sender = threading.Thread(target=send, daemon=True)
-    sender.start()
-    received = b""
-    try:
-        while True:
-            data = sock.recv(1 << 20)
-            if not data:
-                break
-            received += data
-            if _complete(received):
-                break
-    finally:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        sock.close()
-        sender.join(10)
-    head_bytes, _, body = received.partition(b"\r\n\r\n")
-    lines = head_bytes.decode("latin-1").split("\r\n")
-    if not lines[0].startswith("HTTP/"):
-        raise httpx.RemoteProtocolError(f"no HTTP answer: {received[:100]!r}")
-    headers = [tuple(line.split(":", 1)) for line in lines[1:] if ":" in line]
-    return httpx.Response(
-        int(lines[0].split()[1]),
-        headers=[(name.strip(), value.strip()) for name, value in headers],
-        content=body,
-    )
-
-
-def _complete(received: bytes) -> bool:
-    """True once a whole answer with a Content-Length is in ``received``."""
-    head, sep, body = received.partition(b"\r\n\r\n")
-    if not sep:
-        return False
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return len(body) >= int(value)
-    return False
-
-
 def _send(http: httpx.Client, port: int, case: Case) -> httpx.Response:
-    if case.raw:
-        return _send_raw(port, case)
     content = case.body() if callable(case.body) else case.body
+    if case.raw:
+        return send_raw(port, case.method, case.path, case.headers, content or b"")
     return http.request(case.method, case.path, headers=case.headers, content=content)
 
 
@@ -294,72 +229,6 @@ def hostile_requests(workdir: Path) -> Outcome:
         for case in cases:
             _run_case(outcome, server.url, server.port, case)
         outcome.check("the server still runs", server.running)
-        output = server.output()
-    outcome.check("no traceback in the server's output", "Traceback" not in output)
-    return outcome
-
-
-def _error_from_body(status: int, body: bytes) -> str:
-    try:
-        error: Any = orjson.loads(body)["error"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return f"{status} without the JSON error shape: {body[:120]!r}"
-    return "" if error.get("status") == status == 503 else f"error {error}"
-
-
-def sse_cap(workdir: Path) -> Outcome:
-    """Open streams until the server says 503; the API must keep answering."""
-    outcome = Outcome(
-        "SSE cap",
-        f"up to {SSE_TRIES} /api/stream clients against a server limited to {SSE_FD_LIMIT} "
-        "open files; a 503 expected before the API stops answering, fds back after",
-    )
-    streams: list[RawStream] = []
-    with contextlib.ExitStack() as stack:
-        emulator = start_emulator(workdir)
-        stack.callback(emulator.stop)
-        server = start_server(
-            workdir, workdir / "data", str(emulator.link), max_open_files=SSE_FD_LIMIT
-        )
-        stack.callback(server.stop)
-        http = stack.enter_context(client(server.url, timeout_s=5))
-        wait_for_samples(http, 1)
-        baseline = open_fds(server.pid)
-        refused: RawStream | None = None
-        for _ in range(SSE_TRIES):
-            try:
-                stream = RawStream(server.port)
-            except OSError:
-                break
-            streams.append(stream)
-            if stream.read_head() != 200:
-                refused = stream
-                break
-        accepted = len(streams) - (refused is not None)
-        outcome.bad_inputs = len(streams)
-        outcome.figures = {"streams_accepted": accepted}
-        if refused is None:
-            outcome.fail("a 503 before the server runs out", f"{accepted} streams, no refusal")
-        else:
-            problem = (
-                _error_from_body(refused.status, refused.read_body())
-                if refused.status == 503
-                else f"status {refused.status or 'none (no answer)'} after {accepted} streams"
-            )
-            outcome.check("a 503 in the error shape at the cap", not problem, problem or accepted)
-        answered, _ = wait_for(lambda: http.get("/api/status").status_code == 200, 5.0)
-        outcome.check("the API answers while streams are at the cap", answered)
-        for stream in streams:
-            stream.close()
-        back, _ = wait_for(lambda: open_fds(server.pid) <= baseline, 10.0)
-        outcome.check(
-            "open files back to baseline once the clients leave",
-            back,
-            f"{open_fds(server.pid)} open, {baseline} before",
-        )
-        again = RawStream(server.port)
-        stack.callback(again.close)
-        outcome.check("a new stream is accepted after", again.read_head() == 200, again.status)
         output = server.output()
     outcome.check("no traceback in the server's output", "Traceback" not in output)
     return outcome

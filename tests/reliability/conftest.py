@@ -21,6 +21,7 @@ def expect_clean() -> Callable[[Outcome], None]:
     def check(outcome: Outcome) -> None:
         if outcome.skipped is not None:
             pytest.skip(outcome.skipped)
-        assert outcome.ok, f"{outcome.scenario}: " + "\n".join(["", *outcome.problems])
+        if not outcome.ok:
+            pytest.fail("\n  ".join([f"{outcome.scenario}:", *outcome.problems]), pytrace=False)
 
     return check

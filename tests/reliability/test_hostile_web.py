@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reliability import browser, web
+from reliability import browser, sse_cap, web
 from reliability.outcome import Outcome
 
 ExpectClean = Callable[[Outcome], None]
@@ -23,7 +23,7 @@ def test_every_hostile_request_is_refused_and_changes_nothing(
 def test_stream_clients_are_capped_with_a_503_and_the_api_keeps_answering(
     tmp_path: Path, expect_clean: ExpectClean
 ) -> None:
-    expect_clean(web.sse_cap(tmp_path))
+    expect_clean(sse_cap.sse_cap(tmp_path))
 
 
 @pytest.mark.browser

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import math
+import socket
+import threading
 
 import pytest
 
 from reliability.catalog import SCENARIOS, select
 from reliability.outcome import Outcome
+from reliability.rawhttp import send_raw
 from reliability.report import render_markdown, totals
 from reliability.served import KEYS, Served, Stored, compare, parse_log, values_of
 from tc66c_server.emulator import BenchSession
@@ -112,3 +115,36 @@ def test_scenarios_are_chosen_by_key_prefix_and_an_unknown_one_is_refused() -> N
     assert len(select(None)) == len(SCENARIOS) == 17
     with pytest.raises(ValueError, match="no scenario matches"):
         select("nothing")
+
+
+def _refusing_server(answer: bytes) -> tuple[socket.socket, threading.Thread]:
+    """A server that reads only the request head, answers at once and closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(1024)
+            conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_refusal_sent_before_the_body_is_read_is_seen_not_a_broken_pipe(chunked: bool) -> None:
+    body = b'{"error":{"status":413}}'
+    answer = b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    listener, thread = _refusing_server(answer)
+    port = listener.getsockname()[1]
+    big = (b"x" * 2**20 for _ in range(20)) if chunked else b"x" * (20 * 2**20)
+    try:
+        response = send_raw(port, "POST", "/api/config", {"Content-Type": "application/json"}, big)
+    finally:
+        thread.join(5)
+        listener.close()
+    assert response.status_code == 413
+    assert response.json() == {"error": {"status": 413}}
