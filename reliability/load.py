@@ -31,7 +31,7 @@ SSE_CLIENTS = 30
 WARM_UP_S = 3.0
 #: Samples this close to the start or the end of listening may race the connection.
 EDGE_S = 0.5
-HAMMER_NICENESS = 10
+HAMMER_NICENESS = 19
 #: A live event and the stored sample may differ in the last microsecond of their time.
 SAME_SAMPLE_S = 0.001
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .api import client, status
 from .outcome import Outcome
-from .procs import ROOT, start_server
+from .procs import start_server
 
 MAX_TIME_S = 45
 MAX_EXAMPLES = 10
@@ -55,7 +55,7 @@ def schema_fuzz(workdir: Path, max_time_s: int = MAX_TIME_S) -> Outcome:
         argv += ["--no-color", "--report", "junit", "--report-dir", str(report)]
         try:
             run = subprocess.run(
-                argv, cwd=ROOT, capture_output=True, text=True, timeout=max_time_s + 60
+                argv, cwd=workdir, capture_output=True, text=True, timeout=max_time_s + 60
             )
         except subprocess.TimeoutExpired:
             outcome.fail("schemathesis finishes in time", f"over {max_time_s + 60} s")
