@@ -2,11 +2,22 @@
 
 ``EmulatorHost`` serves it on a pty behind a stable symlink; ``VirtualMeter`` is the pure
 command state machine; ``BenchSession`` the simulated bench; ``FaultKind`` what can go wrong.
+``EmulatorPair`` serves two meters on either side of a ``ConverterModel`` or ``CableModel``.
 """
 
+from .converter import CableModel, ConverterModel
 from .device import VirtualMeter
 from .faults import FaultKind
 from .host import EmulatorHost
+from .pair import EmulatorPair
 from .signal import BenchSession
 
-__all__ = ["BenchSession", "EmulatorHost", "FaultKind", "VirtualMeter"]
+__all__ = [
+    "BenchSession",
+    "CableModel",
+    "ConverterModel",
+    "EmulatorHost",
+    "EmulatorPair",
+    "FaultKind",
+    "VirtualMeter",
+]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .. import protocol
 from ..reading import Reading
-from .signal import BenchSession
+from .source import ReadingSource
 
 #: Commands the normal firmware answers or acts on.
 FIRMWARE_COMMANDS = ("getva", "query", "gtrec", "rotat", "nextp", "lastp")
@@ -49,7 +49,7 @@ class VirtualMeter:
 
     def __init__(
         self,
-        session: BenchSession,
+        session: ReadingSource,
         clock: Callable[[], float],
         *,
         record_interval_s: float = 1.0,

@@ -25,6 +25,7 @@ from .device import Reply, VirtualMeter
 from .faults import FaultInjector, FaultKind
 from .plug import Plug
 from .signal import BenchSession
+from .source import ReadingSource
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class EmulatorHost:
         record_interval_s: float = 1.0,
         bootloader: bool = False,
         clock: Callable[[], float] = time.monotonic,
-        session: BenchSession | None = None,
+        session: ReadingSource | None = None,
         fault_mix: dict[FaultKind, float] | None = None,
         on_reply: Callable[[ServedReply], None] | None = None,
     ) -> None:
