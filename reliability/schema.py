@@ -22,7 +22,23 @@ from .procs import start_server
 MAX_TIME_S = 45
 MAX_EXAMPLES = 10
 SERVER_ERROR = "ST101"
+# Answers the API documents as 503 on purpose: no sample yet (the fuzz may switch the port
+# to a meter that is not plugged), the stream cap, a config that could not be saved.
+DOCUMENTED_5XX = frozenset({"no_data", "too_many_streams", "config_not_saved"})
+# Rules JSON Schema cannot state (a period of at most 366 d, a port that must be a tty,
+# fields checked against each other) make schema-valid requests answer 400 on purpose:
+# schemathesis's "positive data acceptance" check is therefore left out.
+EXCLUDED_CHECKS = "positive_data_acceptance"
 _TITLE = re.compile(r"^- (ST\d+ .+)$", re.MULTILINE)
+_SERVER_ANSWER = re.compile(r"^\[5\d\d\][^\n]*\n\s*`(.*)`$", re.MULTILINE)
+_CODE = re.compile(r'"code":"([a-z_]+)"')
+
+
+def _documented(text: str) -> bool:
+    """Whether every 5xx in a failure is one the API documents (its error code says so)."""
+    answers = _SERVER_ANSWER.findall(text)
+    codes = [_CODE.search(body) for body in answers]
+    return bool(answers) and all(c is not None and c[1] in DOCUMENTED_5XX for c in codes)
 
 
 def _failures(junit: Path) -> dict[str, list[str]]:
@@ -30,10 +46,12 @@ def _failures(junit: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for case in ElementTree.parse(junit).getroot().iter("testcase"):
         for failure in case.iter("failure"):
-            titles = sorted(set(_TITLE.findall(failure.text or ""))) or [
-                failure.get("message", "failure")
-            ]
-            found.setdefault(case.get("name", "?"), []).extend(titles)
+            text = failure.text or ""
+            titles = sorted(set(_TITLE.findall(text))) or [failure.get("message", "failure")]
+            if _documented(text):
+                titles = [t for t in titles if SERVER_ERROR not in t]
+            if titles:
+                found.setdefault(case.get("name", "?"), []).extend(titles)
     return found
 
 
@@ -41,7 +59,7 @@ def schema_fuzz(workdir: Path, max_time_s: int = MAX_TIME_S) -> Outcome:
     """``st run`` against a running server; no 5xx, every answer as documented."""
     outcome = Outcome(
         "schemathesis",
-        f"`st run --checks all` over /openapi.json for at most {max_time_s} s "
+        f"`st run --checks all` (but {EXCLUDED_CHECKS}) over /openapi.json for at most {max_time_s} s "
         f"({MAX_EXAMPLES} examples per operation and phase), /api/stream excluded",
     )
     report = workdir / "schemathesis"
@@ -49,7 +67,8 @@ def schema_fuzz(workdir: Path, max_time_s: int = MAX_TIME_S) -> Outcome:
         server = start_server(workdir, workdir / "data", None, interval_s=0.5)
         stack.callback(server.stop)
         argv = [sys.executable, "-m", "schemathesis.cli", "run", f"{server.url}/openapi.json"]
-        argv += ["--checks", "all", "--max-examples", str(MAX_EXAMPLES)]
+        argv += ["--checks", "all", "--exclude-checks", EXCLUDED_CHECKS]
+        argv += ["--max-examples", str(MAX_EXAMPLES)]
         argv += ["--max-time", str(max_time_s), "--exclude-path", "/api/stream"]
         argv += ["--request-timeout", "10", "--generation-database", "none", "--seed", "1"]
         argv += ["--no-color", "--report", "junit", "--report-dir", str(report)]
@@ -77,9 +96,12 @@ def schema_fuzz(workdir: Path, max_time_s: int = MAX_TIME_S) -> Outcome:
     ]
     ran = bool(junits and generated)
     outcome.check("schemathesis ran and reported", ran, "" if ran else run.stdout[-500:])
-    outcome.check("no 5xx", not server_errors, server_errors)
+    outcome.check("no undocumented 5xx", not server_errors, server_errors)
     for operation, titles in sorted(failures.items()):
         outcome.fail(f"{operation} conforms to the schema", "; ".join(titles))
-    outcome.check("schemathesis exit status 0", run.returncode == 0, run.returncode)
+    # schemathesis exits 1 for the documented 503s too: its status only counts when the
+    # report could not be read.
+    if not ran:
+        outcome.check("schemathesis exit status 0", run.returncode == 0, run.returncode)
     outcome.check("no traceback in the server's output", "Traceback" not in output)
     return outcome
