@@ -95,12 +95,12 @@ def test_sqlite_error_in_the_writer_is_counted_and_the_writer_carries_on(tmp_pat
     path = tmp_path / "samples.sqlite3"
     with SampleStore(path) as store:
         other = sqlite3.connect(path)
-        other.execute("ALTER TABLE samples RENAME TO hidden")
+        other.execute("ALTER TABLE chunks RENAME TO hidden")
         other.commit()
         store.add(sample(T0))
         store.flush()
         assert store.write_errors == 1
-        other.execute("ALTER TABLE hidden RENAME TO samples")
+        other.execute("ALTER TABLE hidden RENAME TO chunks")
         other.commit()
         other.close()
         store.add(sample(T0 + 1))

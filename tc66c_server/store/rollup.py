@@ -1,13 +1,14 @@
-"""A minute's rollup, computed from its samples: pure functions, no SQL.
+"""A rollup of a run of samples (a minute, an hour...): pure functions, no SQL.
 
 The writer has every new sample's integers in hand, so it summarizes them here rather than
-re-reading them from SQLite; appending to a minute combines its stored rollup with the new
-samples' one (``extend``), so a batch never re-reads the minute's older samples.
+re-reading them from SQLite; appending to a unit combines its stored rollup with the new
+samples' one (``extend``), and a unit of a coarser level is its finer units' rollups
+chained in time order (``chain``), so a batch never re-reads older samples.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -17,7 +18,7 @@ from .. import quantities as q
 _CURRENT = 1 + q.ALL.index(q.CURRENT)
 _POWER = 1 + q.ALL.index(q.POWER)
 
-#: The ``minutes`` columns a rollup fills, in the order of ``Rollup.as_row``.
+#: The columns a rollup fills in every level's table, in the order of ``Rollup.as_row``.
 COLUMNS: tuple[str, ...] = (
     "n",
     *(f"{quantity.key}_{agg}" for quantity in q.ALL for agg in ("min", "max", "sum")),
@@ -28,7 +29,7 @@ COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Rollup:
-    """Count, per-quantity min/max/sum, and the trapezoid sums of a minute's samples.
+    """Count, per-quantity min/max/sum, and the trapezoid sums of a run of samples.
 
     ``energy_raw2``/``charge_raw2`` add (a + b) * dt_us over every consecutive pair, in raw
     power/current units; ``gap_max_us`` is the longest dt; ``first``/``last`` are
@@ -99,7 +100,7 @@ def summarize(run: Sequence[tuple[int, tuple[int, ...]]]) -> Rollup:
 
 
 def extend(earlier: Rollup, later: Rollup) -> Rollup:
-    """The rollup of a minute's samples followed by ``later`` ones of the same minute."""
+    """The rollup of ``earlier``'s samples followed by ``later``'s (all of them later)."""
     step = later.first[0] - earlier.last[0]
     return Rollup(
         n=earlier.n + later.n,
@@ -116,3 +117,11 @@ def extend(earlier: Rollup, later: Rollup) -> Rollup:
         first=earlier.first,
         last=later.last,
     )
+
+
+def chain(rollups: Iterable[Rollup]) -> Rollup | None:
+    """The rollup of runs in time order, each after the one before; None for no runs."""
+    total: Rollup | None = None
+    for rollup in rollups:
+        total = rollup if total is None else extend(total, rollup)
+    return total

@@ -4,6 +4,10 @@ Writes are queued to the single writer thread (``writer.py``); reads run in the 
 thread on a connection of its own. On a file, SQLite's WAL mode lets those reads proceed
 while the writer commits. In memory, a named ``memdb`` database is shared by the same
 connections; there a read may wait for the commit in progress (a few milliseconds).
+
+Every sample belongs to a meter, named by a text id; each method takes it as ``meter``,
+defaulting to ``DEFAULT_METER`` ("m1"), the seed's single meter. A file written by an older
+version is upgraded when the store opens it (``upgrade.py``).
 """
 
 from __future__ import annotations
@@ -13,17 +17,21 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..reading import Sample
-from . import queries, schema, writes
+from . import meters, queries, schema, upgrade, writes
 from .buckets import BucketSeries, buckets
 from .codec import encode, ts_to_us
+from .meters import MeterSummary
+from .schema import DEFAULT_METER
 from .stats import Stats, stats
 from .writer import Job, Writer
 
 BULK_CHUNK = 20_000
+#: A span of one meter's samples kept from pruning: (meter, first ts, last ts), inclusive.
+TimeSpan = tuple[str, float, float]
 
 
 class StoreClosedError(RuntimeError):
@@ -34,7 +42,8 @@ class SampleStore:
     """Samples on disk (``path``) or in memory (``None`` or ``":memory:"``).
 
     ``retention_s`` (None: keep everything) may be changed at any time; the writer prunes
-    older samples every ``prune_every_s`` seconds.
+    older samples every ``prune_every_s`` seconds, except those in the spans ``pinned``
+    returns at that moment (the hook for recordings; by default none).
     """
 
     def __init__(
@@ -52,6 +61,7 @@ class SampleStore:
         else:
             self.path = Path(path)
             self._target, self._uri = str(self.path), False
+            upgrade.upgrade_file(self.path)
         conn = schema.connect(self._target, uri=self._uri, wal=self.path is not None)
         try:
             schema.migrate(conn)
@@ -59,6 +69,7 @@ class SampleStore:
             conn.close()
             raise
         self.retention_s = retention_s
+        self.pinned: Callable[[], Iterable[TimeSpan]] = lambda: ()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -73,13 +84,13 @@ class SampleStore:
 
     # -- writing (queued to the writer thread) --------------------------------------------
 
-    def add(self, sample: Sample) -> None:
-        """Queue a sample for the next batch; returns at once."""
+    def add(self, sample: Sample, meter: str = DEFAULT_METER) -> None:
+        """Queue a sample of ``meter`` for the next batch; returns at once."""
         self._check_open()
-        self._writer.put(sample)
+        self._writer.put(sample, meter)
 
-    def add_many(self, samples: Iterable[Sample]) -> int:
-        """Store many samples in large transactions and return how many were written.
+    def add_many(self, samples: Iterable[Sample], meter: str = DEFAULT_METER) -> int:
+        """Store many samples of ``meter`` in large transactions; return how many were written.
 
         Blocks until they are committed. ``ValueError`` for an invalid sample (not a Unix
         time, a value that is not a number); chunks before it are kept.
@@ -93,7 +104,7 @@ class SampleStore:
                 raws = [encode(sample) for sample in chunk]  # while the last chunk is stored
                 if job is not None:
                     written += job.wait()
-                job = self._writer.insert(raws)
+                job = self._writer.insert(raws, meter)
         finally:
             if job is not None:  # also when a sample was refused: the chunks before it count
                 written += job.wait()
@@ -104,16 +115,24 @@ class SampleStore:
         if not self._closed and self._writer.alive:
             self._writer.submit(lambda conn: 0).wait(timeout)
 
-    def prune(self, before_ts: float) -> int:
-        """Delete the samples older than ``before_ts``; return how many were removed."""
+    def prune(self, before_ts: float, keep: Iterable[TimeSpan] = ()) -> int:
+        """Delete every meter's samples older than ``before_ts`` except those inside a
+        ``keep`` span of their meter; return how many were removed."""
         self._check_open()
         before_us = ts_to_us(before_ts)
-        return self._writer.submit(lambda conn: writes.prune(conn, before_us)).wait()
+        spans = _spans_us(keep)
+        return self._writer.submit(lambda conn: writes.prune(conn, before_us, spans)).wait()
 
     def prune_expired(self, now: float) -> int:
-        """Apply ``retention_s`` as of ``now`` (Unix s); return how many samples were removed."""
+        """Apply ``retention_s`` as of ``now`` (Unix s), sparing the ``pinned`` spans; return
+        how many samples were removed."""
         self._check_open()
         return self._writer.submit(lambda conn: self._prune_expired(conn, now)).wait()
+
+    def delete_meter(self, meter: str) -> int:
+        """Forget a meter and all its samples; return how many samples were removed."""
+        self._check_open()
+        return self._writer.submit(lambda conn: writes.delete_meter(conn, meter)).wait()
 
     def close(self) -> None:
         """Commit what is queued, stop the writer and close every connection. Idempotent."""
@@ -152,35 +171,50 @@ class SampleStore:
 
     # -- reading (in the caller's thread) -------------------------------------------------
 
-    def latest(self) -> Sample | None:
-        """The newest committed sample, or None."""
-        return queries.latest(self._reader())
+    def meters(self) -> list[MeterSummary]:
+        """Every meter with samples: id, sample count, oldest and newest time."""
+        return meters.listing(self._reader())
 
-    def summary(self) -> tuple[int, float | None, float | None]:
-        """(sample count, oldest ts, newest ts); the times are None when empty."""
-        return queries.summary(self._reader())
+    def latest(self, meter: str = DEFAULT_METER) -> Sample | None:
+        """The meter's newest committed sample, or None."""
+        return queries.latest(self._reader(), meter)
+
+    def summary(self, meter: str = DEFAULT_METER) -> tuple[int, float | None, float | None]:
+        """(sample count, oldest ts, newest ts) of the meter; the times are None when empty."""
+        return queries.summary(self._reader(), meter)
 
     def range(
-        self, start_ts: float, end_ts: float, fields: Iterable[str] = ()
+        self,
+        start_ts: float,
+        end_ts: float,
+        fields: Iterable[str] = (),
+        meter: str = DEFAULT_METER,
     ) -> list[tuple[float, ...]]:
         """``(ts, voltage, current, power, *fields)`` rows for start_ts <= ts <= end_ts."""
-        return queries.sample_range(self._reader(), start_ts, end_ts, fields)
+        return queries.sample_range(self._reader(), start_ts, end_ts, fields, meter)
 
     def minute_marks(
-        self, first_minute: int, last_minute: int
+        self, first_minute: int, last_minute: int, meter: str = DEFAULT_METER
     ) -> list[tuple[int, tuple[int, ...]]]:
         """``(minute, mark)`` per stored minute; a mark changes whenever its samples do."""
-        return queries.minute_marks(self._reader(), first_minute, last_minute)
+        return queries.minute_marks(self._reader(), first_minute, last_minute, meter)
 
-    def stats(self, start_ts: float, end_ts: float, gap_s: float) -> Stats:
+    def stats(
+        self, start_ts: float, end_ts: float, gap_s: float, meter: str = DEFAULT_METER
+    ) -> Stats:
         """Statistics over start_ts <= ts <= end_ts, not integrating across gaps > gap_s."""
-        return stats(self._reader(), start_ts, end_ts, gap_s)
+        return stats(self._reader(), start_ts, end_ts, gap_s, meter)
 
     def buckets(
-        self, start_ts: float, end_ts: float, max_points: int, fields: Iterable[str] = ()
+        self,
+        start_ts: float,
+        end_ts: float,
+        max_points: int,
+        fields: Iterable[str] = (),
+        meter: str = DEFAULT_METER,
     ) -> BucketSeries:
         """At most ``max_points`` aligned buckets with count, mean, min and max."""
-        return buckets(self._reader(), start_ts, end_ts, max_points, fields)
+        return buckets(self._reader(), start_ts, end_ts, max_points, fields, meter)
 
     # -- internals ------------------------------------------------------------------------
 
@@ -188,7 +222,7 @@ class SampleStore:
         retention_s = self.retention_s
         if retention_s is None:
             return 0
-        return writes.prune(conn, ts_to_us(now - retention_s))
+        return writes.prune(conn, ts_to_us(now - retention_s), _spans_us(self.pinned()))
 
     def _check_open(self) -> None:
         if self._closed:
@@ -208,3 +242,8 @@ class SampleStore:
                 self._readers.append(conn)
             self._local.conn = conn
         return conn
+
+
+def _spans_us(spans: Iterable[TimeSpan]) -> list[writes.KeptSpan]:
+    """Spans in Unix seconds as the integer microseconds ``writes.prune`` takes."""
+    return [(meter, ts_to_us(start), ts_to_us(end)) for meter, start, end in spans]

@@ -15,14 +15,18 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 from ..reading import Sample
 from .codec import RawSample, encode
+from .schema import DEFAULT_METER
 from .writes import insert_samples
 
 log = logging.getLogger(__name__)
 
 Action = Callable[[sqlite3.Connection], int]
+#: A sample waiting for the next batch, with the meter it belongs to.
+Queued = tuple[str, Sample]
 
 
 class Job:
@@ -65,7 +69,7 @@ class Writer:
         self._periodic_s = periodic_s
         self._batch_s = batch_s
         self._batch_max = batch_max
-        self._queue: queue.SimpleQueue[Sample | Job] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Queued | Job] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="tc66c-store-writer", daemon=True)
         #: Samples committed, samples refused as invalid, batches or jobs that failed.
         self.written = 0
@@ -78,9 +82,9 @@ class Writer:
         """Whether the thread still takes work."""
         return self._thread.is_alive()
 
-    def put(self, sample: Sample) -> None:
-        """Queue one sample for the next batch; never blocks."""
-        self._queue.put(sample)
+    def put(self, sample: Sample, meter: str = DEFAULT_METER) -> None:
+        """Queue one sample of ``meter`` for the next batch; never blocks."""
+        self._queue.put((meter, sample))
 
     def submit(self, action: Action) -> Job:
         """Queue an action to run after everything queued before it is committed."""
@@ -88,9 +92,10 @@ class Writer:
         self._queue.put(job)
         return job
 
-    def insert(self, samples: list[RawSample]) -> Job:
-        """Queue already encoded samples to be stored in one transaction (bulk import)."""
-        return self.submit(lambda conn: self._insert(conn, samples))
+    def insert(self, samples: list[RawSample], meter: str = DEFAULT_METER) -> Job:
+        """Queue already encoded samples of ``meter`` to be stored in one transaction
+        (bulk import)."""
+        return self.submit(lambda conn: self._insert(conn, samples, meter))
 
     def stop(self, timeout: float | None = None) -> None:
         """Commit what is queued, then end the thread and close its connection."""
@@ -99,19 +104,19 @@ class Writer:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        pending: list[Sample] = []
+        pending: list[Queued] = []
         deadline = 0.0
         next_periodic = time.monotonic() + self._periodic_s
         try:
             while True:
                 wake = min(deadline, next_periodic) if pending else next_periodic
                 try:
-                    item: Sample | Job | None = self._queue.get(
+                    item: Queued | Job | None = self._queue.get(
                         timeout=max(0.0, wake - time.monotonic())
                     )
                 except queue.Empty:
                     item = None
-                if isinstance(item, Sample):
+                if isinstance(item, tuple):
                     if not pending:
                         deadline = time.monotonic() + self._batch_s
                     pending.append(item)
@@ -129,22 +134,23 @@ class Writer:
         finally:
             self._conn.close()
 
-    def _commit(self, pending: list[Sample]) -> None:
-        """Write the pending samples in one transaction and empty the list."""
+    def _commit(self, pending: list[Queued]) -> None:
+        """Write the pending samples, one transaction per meter, and empty the list."""
         if not pending:
             return
-        raws: list[RawSample] = []
-        for sample in pending:
+        raws: dict[str, list[RawSample]] = {}
+        for meter, sample in pending:
             try:
-                raws.append(encode(sample))
+                raws.setdefault(meter, []).append(encode(sample))
             except Exception as exc:  # ValueError, or a Sample built from the wrong types
                 self.rejected += 1
                 log.warning("sample not stored: %s", exc)
         pending.clear()
-        self._run_job(Job(lambda conn: self._insert(conn, raws)))
+        for meter, samples in raws.items():
+            self._run_job(Job(partial(self._insert, samples=samples, meter=meter)))
 
-    def _insert(self, conn: sqlite3.Connection, samples: list[RawSample]) -> int:
-        count = insert_samples(conn, samples)
+    def _insert(self, conn: sqlite3.Connection, samples: list[RawSample], meter: str) -> int:
+        count = insert_samples(conn, samples, meter)
         self.written += count
         return count
 

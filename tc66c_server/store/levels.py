@@ -1,0 +1,68 @@
+"""The rollup rows of every level: read, write, delete, rebuild from the level below.
+
+Functions of a connection, called by ``writes.py`` inside its transaction. A row of a
+coarser level is always its finer rows chained in time order (``rollup.chain``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+
+from .rollup import COLUMNS, Rollup, chain
+from .schema import SLOT_BITS, Level, slot, slot_range
+
+_COLUMNS = ", ".join(COLUMNS)
+_MARKS = ", ".join("?" * (1 + len(COLUMNS)))
+_UNIT_MASK = (1 << SLOT_BITS) - 1
+
+
+def read(
+    conn: sqlite3.Connection, level: Level, meter_key: int, units: Iterable[int]
+) -> dict[int, Rollup]:
+    """The stored rollup of each of these units that has samples."""
+    slots = [slot(meter_key, unit) for unit in units]
+    rows = conn.execute(
+        f"SELECT slot, {_COLUMNS} FROM {level.table} "
+        "WHERE slot IN (SELECT value FROM json_each(?))",
+        (json.dumps(slots),),
+    )
+    return {row[0] & _UNIT_MASK: Rollup.from_row(row[1:]) for row in rows}
+
+
+def write(
+    conn: sqlite3.Connection, level: Level, meter_key: int, rollups: Mapping[int, Rollup]
+) -> None:
+    """Store these units' rollups."""
+    conn.executemany(
+        f"INSERT OR REPLACE INTO {level.table} (slot, {_COLUMNS}) VALUES ({_MARKS})",
+        [(slot(meter_key, unit), *rollup.as_row()) for unit, rollup in rollups.items()],
+    )
+
+
+def delete(conn: sqlite3.Connection, level: Level, meter_key: int, first: int, last: int) -> None:
+    """Remove the meter's rows for units ``first..last``."""
+    conn.execute(
+        f"DELETE FROM {level.table} WHERE slot BETWEEN ? AND ?",
+        slot_range(meter_key, first, last),
+    )
+
+
+def rebuild(
+    conn: sqlite3.Connection, level: Level, finer: Level, meter_key: int, units: Iterable[int]
+) -> None:
+    """Recompute these units of ``level`` from the rows of the ``finer`` level below it
+    (a unit left without any is removed)."""
+    ratio = level.width_s // finer.width_s
+    for unit in units:
+        first, last = slot_range(meter_key, unit * ratio, (unit + 1) * ratio - 1)
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM {finer.table} WHERE slot BETWEEN ? AND ? ORDER BY slot",
+            (first, last),
+        )
+        total = chain(Rollup.from_row(row) for row in rows)
+        if total is None:
+            delete(conn, level, meter_key, unit, unit)
+        else:
+            write(conn, level, meter_key, {unit: total})
