@@ -58,3 +58,25 @@ def test_every_rollup_column_exists_in_the_minutes_table() -> None:
     conn = memory_db()
     columns = {row[1] for row in conn.execute("PRAGMA table_info(minutes)")}
     assert set(COLUMNS) <= columns
+
+
+@given(_samples, st.integers(0, 60_000_000))
+def test_long_steps_give_the_integrals_at_any_threshold_they_cover(
+    run: list[tuple[int, tuple[int, ...]]], gap: int
+) -> None:
+    rollup = summarize(run)
+    assert rollup.long_steps is not None and rollup.rest_us is not None
+    assert rollup.long_steps[0][0] == rollup.gap_max_us
+    if rollup.rest_us > gap:
+        return  # more than two steps exceed the threshold: the samples are needed
+    kept = [(a, b) for a, b in pairwise(run) if b[0] - a[0] <= gap]
+    power = 1 + q.ALL.index(q.POWER)
+    expected = sum((a[1][power] + b[1][power]) * (b[0] - a[0]) for a, b in kept)
+    excluded = sum(e2 for dt, e2, _ in rollup.long_steps if dt > gap)
+    assert rollup.energy_raw2 - excluded == expected
+
+
+def test_a_minute_row_keeps_no_long_steps() -> None:
+    rollup = summarize([(0, (1,) * 12), (5, (2,) * 12)])
+    assert rollup.as_row(steps=False)[-6:] == (None,) * 6
+    assert Rollup.from_row(rollup.as_row(steps=False)).long_steps is None

@@ -10,8 +10,9 @@ import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 
-from .rollup import COLUMNS, Rollup, chain
-from .schema import SLOT_BITS, Level, slot, slot_range
+from . import chunk
+from .rollup import COLUMNS, Rollup, chain, summarize
+from .schema import MINUTES, SLOT_BITS, Level, slot, slot_range
 
 _COLUMNS = ", ".join(COLUMNS)
 _MARKS = ", ".join("?" * (1 + len(COLUMNS)))
@@ -34,10 +35,11 @@ def read(
 def write(
     conn: sqlite3.Connection, level: Level, meter_key: int, rollups: Mapping[int, Rollup]
 ) -> None:
-    """Store these units' rollups."""
+    """Store these units' rollups (a minute's without its long steps)."""
+    steps = level != MINUTES
     conn.executemany(
         f"INSERT OR REPLACE INTO {level.table} (slot, {_COLUMNS}) VALUES ({_MARKS})",
-        [(slot(meter_key, unit), *rollup.as_row()) for unit, rollup in rollups.items()],
+        [(slot(meter_key, unit), *r.as_row(steps=steps)) for unit, r in rollups.items()],
     )
 
 
@@ -52,16 +54,30 @@ def delete(conn: sqlite3.Connection, level: Level, meter_key: int, first: int, l
 def rebuild(
     conn: sqlite3.Connection, level: Level, finer: Level, meter_key: int, units: Iterable[int]
 ) -> None:
-    """Recompute these units of ``level`` from the rows of the ``finer`` level below it
-    (a unit left without any is removed)."""
+    """Recompute these units of ``level`` from the rows of the ``finer`` level below it,
+    or from the samples when that is the minutes (whose rows keep no long steps); a unit
+    left without samples is removed."""
     ratio = level.width_s // finer.width_s
     for unit in units:
         first, last = slot_range(meter_key, unit * ratio, (unit + 1) * ratio - 1)
-        rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM {finer.table} WHERE slot BETWEEN ? AND ? ORDER BY slot",
-            (first, last),
-        )
-        total = chain(Rollup.from_row(row) for row in rows)
+        total: Rollup | None
+        if finer == MINUTES:
+            chunks = conn.execute(
+                "SELECT slot, data FROM chunks WHERE slot BETWEEN ? AND ? ORDER BY slot",
+                (first, last),
+            )
+            samples = [
+                row
+                for found, data in chunks
+                for row in chunk.rows(data, (found & _UNIT_MASK) * MINUTES.width_us)
+            ]
+            total = summarize(samples) if samples else None
+        else:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM {finer.table} WHERE slot BETWEEN ? AND ? ORDER BY slot",
+                (first, last),
+            )
+            total = chain(Rollup.from_row(row) for row in rows)
         if total is None:
             delete(conn, level, meter_key, unit, unit)
         else:

@@ -6,17 +6,17 @@ Layout (about 10 bytes per 1 Hz sample on disk, measured by ``tests/test_store_s
 * ``chunks``: one row per meter and minute holding that minute's samples as one compressed
   blob (``chunk.py``): times as deltas of deltas, values as deltas or residuals of a
   prediction, every field at the meter's resolution, exactly.
-* ``minutes``, ``five_minutes``, ``hours``, ``days``: the rollup levels. One row per meter
-  and unit of time that has samples: count; min, max and sum of every quantity; trapezoid
-  integrals of power and current; the longest step between two samples; the first and last
-  sample. Statistics and charts over long windows read a few rows per level instead of
-  every sample (``stats.py``, ``buckets.py``).
+* ``minutes``, ``five_minutes``, ``half_hours``, ``hours``, ``days``: the rollup levels.
+  One row per meter and unit of time that has samples: count; min, max and sum of every
+  quantity; trapezoid integrals of power and current; the longest steps between samples;
+  the first and last sample. Statistics and charts over long windows read a few rows per
+  level instead of every sample (``stats.py``, ``buckets.py``).
 * ``devices``: product, firmware, serial and power-on count; each sample refers to one row.
 
-Rows are keyed by a *slot*: ``meter key * 2**32 + unit`` (the unit is the minute, the
-five-minute, the hour or the day since the Unix epoch), so one meter's rows of a level are
-one contiguous range of an integer primary key: no separate index, and range scans in time
-order.
+Rows are keyed by a *slot*: ``meter key * 2**32 + unit``, the unit counting minutes (or
+five minutes, half hours, hours, days) since the Unix epoch, so one meter's rows of a level
+are one contiguous range of an integer primary key: no separate index, and range scans in
+time order.
 
 The writer rewrites the current minute's chunk and rollups at every commit (once a second
 in the server), so readers on other connections see samples as soon as they are committed;
@@ -62,11 +62,13 @@ class Level:
         return self.width_s * US_PER_S
 
 
-#: Rollup levels, finest first; each width divides the next. Five minutes serve the chart
-#: buckets of 5 to 30 minutes (a month in 2,000 points reads 8,640 rows, not 43,200).
+#: Rollup levels, finest first; each width divides the next. Chart buckets read the
+#: coarsest level that tiles them: five minutes serve buckets of 5 to 15 minutes, half
+#: hours those of 30 minutes (a month in 2,000 points reads 1,440 rows, not 43,200).
 LEVELS: tuple[Level, ...] = (
     Level("minutes", 60),
     Level("five_minutes", 300),
+    Level("half_hours", 1800),
     Level("hours", 3600),
     Level("days", 86_400),
 )
@@ -98,7 +100,11 @@ def _rollup_table(name: str) -> str:
     # (a + b) * dt_us in raw power / current units (twice the trapezoid integral, an exact
     # integer). gap_max_us: the longest such dt, which tells a query whether the sums hold
     # for its gap threshold. first_* / last_*: time, current and power of the first and
-    # last sample, which join a row to its neighbours.
+    # last sample, which join a row to its neighbours. step1_* (its length is gap_max_us)
+    # and step2_*: the two longest steps and their terms of the two sums; step3_us: the
+    # longest other step. A query whose threshold excludes only those two subtracts them.
+    # The minute rows leave these NULL (a minute is read from its chunk instead): they
+    # would cost a fifth of a byte per sample.
     aggregates = ", ".join(
         f"{key}_min INTEGER, {key}_max INTEGER, {key}_sum INTEGER" for key in _V2_QUANTITIES
     )
@@ -108,7 +114,9 @@ def _rollup_table(name: str) -> str:
         {aggregates},
         energy_raw2 INTEGER, charge_raw2 INTEGER, gap_max_us INTEGER,
         first_us INTEGER, first_current INTEGER, first_power INTEGER,
-        last_us INTEGER, last_current INTEGER, last_power INTEGER
+        last_us INTEGER, last_current INTEGER, last_power INTEGER,
+        step1_e2 INTEGER, step1_q2 INTEGER,
+        step2_us INTEGER, step2_e2 INTEGER, step2_q2 INTEGER, step3_us INTEGER
     )"""
 
 
@@ -124,7 +132,7 @@ CREATE_V2: tuple[str, ...] = (
         UNIQUE (product, firmware, serial, runs)
     )""",
     "CREATE TABLE chunks (slot INTEGER PRIMARY KEY, data BLOB NOT NULL)",
-    *(_rollup_table(name) for name in ("minutes", "five_minutes", "hours", "days")),
+    *(_rollup_table(name) for name in ("minutes", "five_minutes", "half_hours", "hours", "days")),
 )
 
 

@@ -4,10 +4,11 @@ The window is cut into pieces, coarsest in the middle: the whole days inside it 
 the day rollups, the whole hours before and after them from the hour rollups, and so on
 down to the minutes; the partial minutes at the edges come from raw samples. Rows carry
 their first and last samples, so the step between neighbouring rows (their *link*, read
-with ``LAG``) joins them exactly. A row whose largest internal step exceeds the gap
-threshold cannot use its stored integrals (they bridge that step); its integrals are
+with ``LAG``) joins them exactly. A row whose internal steps are longer than the gap
+threshold cannot use its stored integrals as they are (they bridge those steps): when only
+its two longest steps are, it subtracts their stored terms; otherwise its integrals are
 rebuilt from the level below, for all such rows of a level at once, down to the raw
-samples of the minutes that hold such a step. The result is exactly what a pass over
+samples of the minutes that hold such steps. The result is exactly what a pass over
 every sample would give, for any threshold.
 """
 
@@ -166,15 +167,28 @@ def _steps(
 
 #: Min, max and sum of the core quantities over the selected rows of a level.
 _AGGREGATES = ", ".join(f"MIN({key}_min), MAX({key}_max), SUM({key}_sum)" for key in _CORE_KEYS)
-#: Twice the energy and charge integrals and the time covered, over the selected rows whose
-#: stored integrals hold at the threshold (no longer step inside), plus the step into each
-#: row from the previous selected one when it is short enough (``linked``).
-_INTEGRALS = """
-    TOTAL(CASE WHEN gap_max_us <= :gap THEN energy_raw2 END)
+#: Whether a row's integrals can be used at the threshold: no step inside it is longer, or
+#: only its two longest steps are (known above the minutes), which are then subtracted.
+_USABLE = "(gap_max_us <= :gap OR COALESCE(step3_us <= :gap, 0))"
+
+
+def _usable(total: str, step1: str, step2: str) -> str:
+    """SQL for a row's ``total`` integral without its steps longer than :gap (NULL when
+    the row is not ``_USABLE``)."""
+    return f"""CASE WHEN gap_max_us <= :gap THEN {total}
+        WHEN step2_us <= :gap THEN {total} - {step1}
+        WHEN step3_us <= :gap THEN {total} - {step1} - {step2} END"""
+
+
+#: Twice the energy and charge integrals and the time covered, over the selected rows that
+#: are ``_USABLE``, plus the step into each row from the previous selected one when it is
+#: short enough (``linked``).
+_INTEGRALS = f"""
+    TOTAL({_usable("energy_raw2", "step1_e2", "step2_e2")})
         + TOTAL(CASE WHEN linked THEN (link_power + first_power) * link_us END),
-    TOTAL(CASE WHEN gap_max_us <= :gap THEN charge_raw2 END)
+    TOTAL({_usable("charge_raw2", "step1_q2", "step2_q2")})
         + TOTAL(CASE WHEN linked THEN (link_current + first_current) * link_us END),
-    COALESCE(SUM(CASE WHEN gap_max_us <= :gap THEN last_us - first_us END), 0)
+    COALESCE(SUM({_usable("last_us - first_us", "gap_max_us", "step2_us")}), 0)
         + COALESCE(SUM(CASE WHEN linked THEN link_us END), 0)
 """
 
@@ -198,7 +212,7 @@ def _rows(
     low, high = slot_range(key, first, last)
     row = conn.execute(
         f"""
-        SELECT SUM(n), {_AGGREGATES}, {_INTEGRALS}, SUM(gap_max_us > :gap)
+        SELECT SUM(n), {_AGGREGATES}, {_INTEGRALS}, SUM(NOT {_USABLE})
         FROM (SELECT *, link_us <= :gap AS linked FROM ({_linked(level.table)}))
         """,
         {"gap": gap, "low": low, "high": high},
@@ -211,8 +225,9 @@ def _rows(
         gappy = [
             unit & _UNIT_MASK
             for (unit,) in conn.execute(
-                f"SELECT slot FROM {level.table} WHERE slot BETWEEN ? AND ? AND gap_max_us > ?",
-                (low, high, gap),
+                f"SELECT slot FROM {level.table} "
+                f"WHERE slot BETWEEN :low AND :high AND NOT {_USABLE}",
+                {"gap": gap, "low": low, "high": high},
             )
         ]
         more = _inside(conn, key, meter, depth, gappy, gap)
@@ -279,7 +294,7 @@ def _inside(
         units = [
             slot & _UNIT_MASK
             for (slot,) in conn.execute(
-                f"SELECT c.slot FROM {children} WHERE c.gap_max_us > :gap", params
+                f"SELECT c.slot FROM {children} WHERE NOT {_USABLE}", params
             )
         ]
         depth -= 1
