@@ -136,6 +136,8 @@ def test_buckets_over_days_equal_grouping_every_sample(seed: int, max_points: in
     for got, want in zip(series.rows, expected, strict=True):
         for k in range(len(keys)):
             assert got[3 + 3 * k : 5 + 3 * k] == want[3 + 3 * k : 5 + 3 * k]
-            assert abs(got[2 + 3 * k] - want[2 + 3 * k]) <= 10.0 ** -(
-                {"voltage": 5, "current": 6, "power": 5, "temperature": 1}[keys[k]]
-            ) * 1.01
+            assert (
+                abs(got[2 + 3 * k] - want[2 + 3 * k])
+                <= 10.0 ** -({"voltage": 5, "current": 6, "power": 5, "temperature": 1}[keys[k]])
+                * 1.01
+            )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def test_every_quantity_has_a_rollup_at_every_level_and_a_column_in_chunks() -> 
 def test_levels_are_finest_first_and_each_width_divides_the_next() -> None:
     widths = [level.width_s for level in schema.LEVELS]
     assert widths[0] == 60
-    assert all(b % a == 0 and b > a for a, b in zip(widths, widths[1:], strict=False))
+    assert all(b % a == 0 and b > a for a, b in itertools.pairwise(widths))
 
 
 def test_file_store_uses_wal_with_normal_sync(tmp_path: Path) -> None:
