@@ -79,3 +79,21 @@ def test_an_unknown_format_or_an_empty_chunk_is_refused() -> None:
         chunk.decode(b"\x07" + zlib.compress(b""), BASE_US)
     with pytest.raises(ValueError, match="at least one"):
         chunk.encode([], BASE_US)
+
+
+@given(_chunks(), st.integers(1, 5), st.sets(st.integers(0, WIDTH - 1)))
+def test_a_chunk_appended_to_in_segments_decodes_like_one(
+    rows: list, segments: int, wanted: set[int]
+) -> None:
+    size = -(-len(rows) // segments)
+    blob = chunk.encode(rows[:size], BASE_US)
+    for start in range(size, len(rows), size):
+        blob = chunk.append(blob, rows[start : start + size], BASE_US)
+    assert chunk.segments(blob) == -(-len(rows) // size)
+    assert chunk.rows(blob, BASE_US) == rows
+    decoded = chunk.decode(blob, BASE_US, wanted)
+    for index in range(WIDTH):
+        if index in wanted:
+            assert decoded.column(index) == [values[index] for _, values in rows]
+        elif index not in (1, 2):  # voltage and current may be decoded to predict power
+            assert decoded.values[index] is None

@@ -66,7 +66,9 @@ def _assert_levels_match_the_samples(conn: object, samples: list[Sample]) -> Non
         }
     chunks = {
         slot & 0xFFFFFFFF: chunk.rows(data, (slot & 0xFFFFFFFF) * schema.US_PER_MINUTE)
-        for slot, data in conn.execute("SELECT slot, data FROM chunks")  # type: ignore[attr-defined]
+        for slot, data in conn.execute(  # type: ignore[attr-defined]
+            "SELECT slot, data FROM chunks UNION ALL SELECT slot, data FROM open_chunks"
+        )
     }
     by_minute: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
     for row in rows:
@@ -86,9 +88,10 @@ def test_every_level_equals_its_samples_after_inserts_in_any_order_and_prunes(
     for k in range(batches):
         insert(conn, shuffled[k::batches])
     _assert_levels_match_the_samples(conn, samples)
-    span_us = encode(samples[-1]).ts_us - encode(samples[0]).ts_us
+    start_us = encode(samples[0]).ts_us
+    span_us = encode(samples[-1]).ts_us - start_us
     for cut in cuts[:3]:  # prunes keeping a span somewhere after the cut
-        before_us = encode(samples[0]).ts_us + round(span_us * cut)
+        before_us = start_us + round(span_us * cut)
         keep_from = before_us - round(span_us * cut / 2)
         keep_to = keep_from + span_us // 10
         prune(conn, before_us, [("m1", keep_from, keep_to)])

@@ -1,6 +1,11 @@
 """A minute of one meter's samples as one compressed blob, and back, exactly.
 
-The blob holds columns, not rows: the times, then each stored value (the device id, then
+A blob is a format byte, then segments, each a run of samples: usually one. While a
+minute is being written, each commit appends a segment with its new samples (cheap: the
+older samples are neither decoded nor packed again), and the writer packs the minute into
+one segment once the meter has moved on to a later minute.
+
+A segment holds columns, not rows: the times, then each stored value (the device id, then
 the quantities in ``quantities.ALL`` order), each as ``n`` integers:
 
 * times: the first as an offset from the chunk's minute, then deltas of deltas in
@@ -15,8 +20,8 @@ Each column's integers after its first are packed at the smallest fixed width (1
 bytes) that holds them cheaply; the few that do not fit leave a marker and are kept aside
 at 8 bytes. Fixed widths rather than varints: the columns decode through ``array`` at C
 speed, five times faster than a Python varint loop, for about half a byte more per 1 Hz
-sample after compression. The payload is compressed with zlib (raw deflate) behind one
-format byte.
+sample after compression. The payload is compressed with zlib (raw deflate), behind its
+compressed length.
 """
 
 from __future__ import annotations
@@ -94,7 +99,50 @@ def predicted_resistance(voltage: int, current: int) -> int:
 
 def encode(rows: Sequence[tuple[int, Values]], base_us: int) -> bytes:
     """The blob for samples ``(ts_us, values)`` in time order (at least one), in the chunk
-    whose minute starts at ``base_us``."""
+    whose minute starts at ``base_us``: one segment."""
+    return bytes([FORMAT]) + _segment(rows, base_us)
+
+
+def append(blob: bytes, rows: Sequence[tuple[int, Values]], base_us: int) -> bytes:
+    """The blob with samples that all come after its own added as one more segment."""
+    _check(blob)
+    return blob + _segment(rows, base_us)
+
+
+def segments(blob: bytes) -> int:
+    """How many segments the blob holds (``encode`` its rows again to make it one)."""
+    return len(_segments(blob))
+
+
+def decode(blob: bytes, base_us: int, wanted: Collection[int] | None = None) -> Columns:
+    """The times and the stored values of a chunk: every value, or only the indexes in
+    ``wanted`` (0 the device id, 1... the quantities)."""
+    parts = [_decode(segment, base_us, wanted) for segment in _segments(blob)]
+    if len(parts) == 1:
+        return parts[0]
+    times = [ts for part in parts for ts in part.times]
+    values: list[list[int] | None] = []
+    for pieces in zip(*(part.values for part in parts), strict=True):
+        # A column only some segments decoded (to predict another) was not asked for.
+        whole = [x for piece in pieces if piece is not None for x in piece]
+        values.append(whole if len(whole) == len(times) else None)
+    return Columns(times, values)
+
+
+def rows(blob: bytes, base_us: int) -> list[tuple[int, Values]]:
+    """Every sample of a chunk as ``(ts_us, values)``, the inverse of ``encode``."""
+    columns = decode(blob, base_us)
+    full = [column for column in columns.values if column is not None]
+    return list(zip(columns.times, zip(*full, strict=True), strict=True))
+
+
+def _check(blob: bytes) -> None:
+    if not blob or blob[0] != FORMAT:
+        raise ValueError(f"unknown chunk format {blob[:1]!r}")
+
+
+def _segment(rows: Sequence[tuple[int, Values]], base_us: int) -> bytes:
+    """Samples as one segment: its compressed length (varint), then the compressed payload."""
     if not rows:
         raise ValueError("a chunk holds at least one sample")
     times = [ts_us for ts_us, _ in rows]
@@ -121,15 +169,28 @@ def encode(rows: Sequence[tuple[int, Values]], base_us: int) -> bytes:
     for column in chosen:
         out += column.packed()
     packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WINDOW_BITS, _MEMORY_LEVEL)
-    return bytes([FORMAT]) + packer.compress(out) + packer.flush()
+    packed = packer.compress(out) + packer.flush()
+    head = bytearray()
+    _put_varint(head, len(packed))
+    return bytes(head) + packed
 
 
-def decode(blob: bytes, base_us: int, wanted: Collection[int] | None = None) -> Columns:
-    """The times and the stored values of a chunk: every value, or only the indexes in
-    ``wanted`` (0 the device id, 1... the quantities)."""
-    if not blob or blob[0] != FORMAT:
-        raise ValueError(f"unknown chunk format {blob[:1]!r}")
-    payload = memoryview(zlib.decompress(memoryview(blob)[1:], -15))
+def _segments(blob: bytes) -> list[memoryview]:
+    """The compressed payloads of a blob's segments."""
+    _check(blob)
+    data = memoryview(blob)
+    found = []
+    pos = 1
+    while pos < len(data):
+        (size,), pos = _get_varints(data, pos, 1)
+        found.append(data[pos : pos + size])
+        pos += size
+    return found
+
+
+def _decode(segment: memoryview, base_us: int, wanted: Collection[int] | None) -> Columns:
+    """The times and stored values of one segment (see ``decode``)."""
+    payload = memoryview(zlib.decompress(segment, -15))
     # Header: sample count, column count, then per column its code byte (below 0x80, so a
     # one-byte varint), how many values are kept aside and its first value (zigzag).
     (n, count), pos = _get_varints(payload, 0, 2)
@@ -173,13 +234,6 @@ def decode(blob: bytes, base_us: int, wanted: Collection[int] | None = None) -> 
 
 def _plus_resistance(voltage: int, current: int, residual: int) -> int:
     return predicted_resistance(voltage, current) + residual
-
-
-def rows(blob: bytes, base_us: int) -> list[tuple[int, Values]]:
-    """Every sample of a chunk as ``(ts_us, values)``, the inverse of ``encode``."""
-    columns = decode(blob, base_us)
-    full = [column for column in columns.values if column is not None]
-    return list(zip(columns.times, zip(*full, strict=True), strict=True))
 
 
 def _integers(

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 
-from . import chunk
+from . import blobs, chunk
 from .rollup import COLUMNS, Rollup, chain, summarize
 from .schema import MINUTES, SLOT_BITS, Level, slot, slot_range
 
@@ -62,13 +62,9 @@ def rebuild(
         first, last = slot_range(meter_key, unit * ratio, (unit + 1) * ratio - 1)
         total: Rollup | None
         if finer == MINUTES:
-            chunks = conn.execute(
-                "SELECT slot, data FROM chunks WHERE slot BETWEEN ? AND ? ORDER BY slot",
-                (first, last),
-            )
             samples = [
                 row
-                for found, data in chunks
+                for found, data in blobs.between(conn, first, last)
                 for row in chunk.rows(data, (found & _UNIT_MASK) * MINUTES.width_us)
             ]
             total = summarize(samples) if samples else None

@@ -10,7 +10,7 @@ from operator import truediv
 
 from .. import quantities as q
 from ..reading import Sample
-from . import chunk, meters
+from . import blobs, chunk, meters
 from .codec import decode, ts_to_us, us_to_ts
 from .schema import (
     DEFAULT_METER,
@@ -48,10 +48,7 @@ def latest(conn: sqlite3.Connection, meter: str = DEFAULT_METER) -> Sample | Non
     key = meters.key_of(conn, meter)
     if key is None:
         return None
-    row = conn.execute(
-        "SELECT slot, data FROM chunks WHERE slot BETWEEN ? AND ? ORDER BY slot DESC LIMIT 1",
-        slot_range(key, 0, _UNIT_MASK),
-    ).fetchone()
+    row = blobs.last_between(conn, *slot_range(key, 0, _UNIT_MASK))
     if row is None:
         return None
     ts_us, values = chunk.rows(row[1], (row[0] & _UNIT_MASK) * US_PER_MINUTE)[-1]
@@ -121,10 +118,9 @@ def raw_window(
         if key is None:
             return
         indexes = [VALUE_COLUMNS.index(k) for k in keys]
-        found = conn.execute(
-            "SELECT slot, data FROM chunks WHERE slot BETWEEN ? AND ? ORDER BY slot",
-            slot_range(key, start_us // US_PER_MINUTE, end_us // US_PER_MINUTE),
-        ).fetchall()
+        found = blobs.between(
+            conn, *slot_range(key, start_us // US_PER_MINUTE, end_us // US_PER_MINUTE)
+        )
     for slot, data in found:
         columns = chunk.decode(data, (slot & _UNIT_MASK) * US_PER_MINUTE, indexes)
         times = columns.times

@@ -5,7 +5,8 @@ Layout (about 10 bytes per 1 Hz sample on disk, measured by ``tests/test_store_s
 * ``meters``: the meters samples belong to, an integer key for each text id (``m1``, ``in``).
 * ``chunks``: one row per meter and minute holding that minute's samples as one compressed
   blob (``chunk.py``): times as deltas of deltas, values as deltas or residuals of a
-  prediction, every field at the meter's resolution, exactly.
+  prediction, every field at the meter's resolution, exactly. ``open_chunks`` holds the
+  minute each meter is writing, until it moves on (``blobs.py``).
 * ``minutes``, ``five_minutes``, ``half_hours``, ``hours``, ``days``: the rollup levels.
   One row per meter and unit of time that has samples: count; min, max and sum of every
   quantity; trapezoid integrals of power and current; the longest steps between samples;
@@ -18,9 +19,9 @@ five minutes, half hours, hours, days) since the Unix epoch, so one meter's rows
 are one contiguous range of an integer primary key: no separate index, and range scans in
 time order.
 
-The writer rewrites the current minute's chunk and rollups at every commit (once a second
-in the server), so readers on other connections see samples as soon as they are committed;
-there is no separate table of recent rows to merge.
+The writer updates the current minute's chunk (a segment more) and rollups at every commit
+(once a second in the server), so readers on other connections see samples as soon as they
+are committed, in the same form as older ones.
 
 Version 1 (rows per sample, one meter) is upgraded by ``upgrade.py`` into a new file.
 """
@@ -132,6 +133,7 @@ CREATE_V2: tuple[str, ...] = (
         UNIQUE (product, firmware, serial, runs)
     )""",
     "CREATE TABLE chunks (slot INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+    "CREATE TABLE open_chunks (slot INTEGER PRIMARY KEY, data BLOB NOT NULL)",
     *(_rollup_table(name) for name in ("minutes", "five_minutes", "half_hours", "hours", "days")),
 )
 

@@ -1,26 +1,35 @@
 """Writing samples: a meter's minute chunks and the rollups of every level, kept exact.
 
 Functions of a connection; each runs in one transaction (or joins the caller's). A batch
-rewrites the chunk of each minute it touches (so the current minute is readable as soon as
-it is committed) and updates the rollups above it: by extending them when the samples come
-after everything stored (the live case), else by rebuilding the touched units from the
+adds a segment to the chunk of the minute the meter is writing (so it is readable as soon
+as it is committed, without packing the minute again), packs the minute it has left into
+the finished chunks, and updates the rollups above: by extending them when the samples
+come after everything stored (the live case), else by rebuilding the touched units from the
 level below. Pruning deletes whole chunks and rollup rows by ranges of slots and only
-decodes the chunks cut by a boundary.
-"""
+decodes the chunks cut by a boundary."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
 
-from . import chunk, levels, meters
+from . import blobs, chunk, levels, meters
 from .codec import DeviceKey, RawSample
 from .rollup import Rollup, chain, extend, summarize
-from .schema import DEFAULT_METER, LEVELS, MINUTES, US_PER_MINUTE, slot, slot_range, transaction
+from .schema import (
+    DEFAULT_METER,
+    LEVELS,
+    MINUTES,
+    SLOT_BITS,
+    US_PER_MINUTE,
+    slot,
+    slot_range,
+    transaction,
+)
 
+_UNIT_MASK = (1 << SLOT_BITS) - 1
 #: A span of a meter's samples that pruning keeps: (meter, first µs, last µs), inclusive.
 KeptSpan = tuple[str, int, int]
-Row = tuple[int, chunk.Values]
 
 
 def insert_samples(
@@ -38,29 +47,42 @@ def insert_samples(
             values = (device_ids[sample.device], *sample.values)
             runs.setdefault(sample.ts_us // US_PER_MINUTE, {})[sample.ts_us] = values
         known = levels.read(conn, MINUTES, key, runs)
+        first, top = slot_range(key, 0, _UNIT_MASK)
+        newest = conn.execute(
+            f"SELECT MAX(slot) FROM {MINUTES.table} WHERE slot BETWEEN ? AND ?", (first, top)
+        ).fetchone()[0]
+        # The meter's latest minute stays open (a segment per commit) until it moves on.
+        open_minute = max(max(runs), -1 if newest is None else newest - first)
+        blobs.finish(conn, first, top, keep=slot(key, open_minute))
         rollups: dict[int, Rollup] = {}
         #: Per minute, the rollup of the new samples when they all come after the stored
         #: ones (None when the minute had to be merged).
         added: dict[int, Rollup | None] = {}
-        blobs: list[tuple[int, bytes]] = []
         for minute in sorted(runs):
             run = sorted(runs[minute].items())
             state = known.get(minute)
-            if state is None:
-                everything = run
+            base_us = minute * US_PER_MINUTE
+            found = blobs.find(conn, slot(key, minute)) if state is not None else None
+            table = blobs.OPEN if minute == open_minute else blobs.FINISHED
+            stored = b"" if found is None else found[0]
+            if state is None or not stored:
+                blob = chunk.encode(run, base_us)
                 rollups[minute] = added[minute] = summarize(run)
-            elif run[0][0] > state.last[0]:
-                everything = _stored(conn, key, minute) + run
+            elif run[0][0] > state.last[0]:  # after every stored sample: the live case
+                if table == blobs.OPEN:
+                    blob = chunk.append(stored, run, base_us)
+                else:
+                    blob = chunk.encode(chunk.rows(stored, base_us) + run, base_us)
                 new = summarize(run)
                 rollups[minute], added[minute] = extend(state, new), new
             else:  # out of order or a replacement: the whole minute again
-                merged = dict(_stored(conn, key, minute))
+                merged = dict(chunk.rows(stored, base_us))
                 merged.update(run)
                 everything = sorted(merged.items())
+                blob = chunk.encode(everything, base_us)
                 rollups[minute] = summarize(everything)
                 added[minute] = None
-            blobs.append((slot(key, minute), chunk.encode(everything, minute * US_PER_MINUTE)))
-        conn.executemany("INSERT OR REPLACE INTO chunks (slot, data) VALUES (?, ?)", blobs)
+            blobs.put(conn, slot(key, minute), blob, table, None if found is None else found[1])
         levels.write(conn, MINUTES, key, rollups)
         _roll_up(conn, key, added)
     return len(samples)
@@ -112,13 +134,14 @@ def delete_meter(conn: sqlite3.Connection, meter: str) -> int:
         key = meters.key_of(conn, meter)
         if key is None:
             return 0
-        first, last = slot_range(key, 0, (1 << 32) - 1)
+        first, last = slot_range(key, 0, _UNIT_MASK)
         count: int = conn.execute(
             f"SELECT COALESCE(SUM(n), 0) FROM {LEVELS[-1].table} WHERE slot BETWEEN ? AND ?",
             (first, last),
         ).fetchone()[0]
-        for table in ("chunks", *(level.table for level in LEVELS)):
-            conn.execute(f"DELETE FROM {table} WHERE slot BETWEEN ? AND ?", (first, last))
+        blobs.delete(conn, first, last)
+        for level in LEVELS:
+            levels.delete(conn, level, key, 0, _UNIT_MASK)
         conn.execute("DELETE FROM meters WHERE id = ?", (key,))
     return count
 
@@ -147,7 +170,7 @@ def _delete_between(conn: sqlite3.Connection, key: int, low: int, high: int) -> 
             f"SELECT COALESCE(SUM(n), 0) FROM {MINUTES.table} WHERE slot BETWEEN ? AND ?",
             slot_range(key, *inner),
         ).fetchone()[0]
-        conn.execute("DELETE FROM chunks WHERE slot BETWEEN ? AND ?", slot_range(key, *inner))
+        blobs.delete(conn, *slot_range(key, *inner))
         levels.delete(conn, MINUTES, key, *inner)
     edges = _outside({low // width, high // width}, inner)
     known = levels.read(conn, MINUTES, key, edges)
@@ -156,18 +179,18 @@ def _delete_between(conn: sqlite3.Connection, key: int, low: int, high: int) -> 
         state = known.get(minute)
         if state is None or state.last[0] < low or state.first[0] > high:
             continue
-        everything = _stored(conn, key, minute)
+        found = blobs.find(conn, slot(key, minute))
+        if found is None:
+            continue
+        everything = chunk.rows(found[0], minute * width)
         kept = [row for row in everything if not low <= row[0] <= high]
         removed += len(everything) - len(kept)
         if kept:
             blob = chunk.encode(kept, minute * width)
-            conn.execute(
-                "INSERT OR REPLACE INTO chunks (slot, data) VALUES (?, ?)",
-                (slot(key, minute), blob),
-            )
+            blobs.put(conn, slot(key, minute), blob, found[1], found[1])
             changed[minute] = summarize(kept)
         else:
-            conn.execute("DELETE FROM chunks WHERE slot = ?", (slot(key, minute),))
+            blobs.delete(conn, *slot_range(key, minute, minute))
             levels.delete(conn, MINUTES, key, minute, minute)
     levels.write(conn, MINUTES, key, changed)
     finer = MINUTES
@@ -185,12 +208,6 @@ def _delete_between(conn: sqlite3.Connection, key: int, low: int, high: int) -> 
 def _outside(units: set[int], inner: tuple[int, int]) -> list[int]:
     """Those of ``units`` not in the range ``inner`` (first, last), in order."""
     return sorted(unit for unit in units if not inner[0] <= unit <= inner[1])
-
-
-def _stored(conn: sqlite3.Connection, key: int, minute: int) -> list[Row]:
-    """The samples of the meter's chunk for ``minute`` (none if it has no chunk)."""
-    row = conn.execute("SELECT data FROM chunks WHERE slot = ?", (slot(key, minute),)).fetchone()
-    return [] if row is None else chunk.rows(row[0], minute * US_PER_MINUTE)
 
 
 def _device_ids(conn: sqlite3.Connection, devices: set[DeviceKey]) -> dict[DeviceKey, int]:
