@@ -172,7 +172,8 @@ class SampleStore:
     # -- reading (in the caller's thread) -------------------------------------------------
 
     def meters(self) -> list[MeterSummary]:
-        """Every meter with samples: id, sample count, oldest and newest time."""
+        """Every meter the store knows (it stored samples and was not deleted): id,
+        sample count, oldest and newest time."""
         return meters.listing(self._reader())
 
     def latest(self, meter: str = DEFAULT_METER) -> Sample | None:
