@@ -53,7 +53,6 @@ def insert_samples(
         ).fetchone()[0]
         # The meter's latest minute stays open (a segment per commit) until it moves on.
         open_minute = max(max(runs), -1 if newest is None else newest - first)
-        blobs.finish(conn, first, top, keep=slot(key, open_minute))
         rollups: dict[int, Rollup] = {}
         #: Per minute, the rollup of the new samples when they all come after the stored
         #: ones (None when the minute had to be merged).
@@ -83,6 +82,7 @@ def insert_samples(
                 rollups[minute] = summarize(everything)
                 added[minute] = None
             blobs.put(conn, slot(key, minute), blob, table, None if found is None else found[1])
+        blobs.finish(conn, first, top, keep=slot(key, open_minute))  # the minute it left
         levels.write(conn, MINUTES, key, rollups)
         _roll_up(conn, key, added)
     return len(samples)
