@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tc66c_server import quantities as q
-from tc66c_server.store.rollup import COLUMNS, Rollup, extend, summarize
+from tc66c_server.store.rollup import COLUMNS, STEP_COLUMNS, Rollup, extend, summarize
 
 from .storehelpers import memory_db
 
@@ -68,7 +68,7 @@ def test_long_steps_give_the_integrals_at_any_threshold_they_cover(
     assert rollup.long_steps is not None and rollup.rest_us is not None
     assert rollup.long_steps[0][0] == rollup.gap_max_us
     if rollup.rest_us > gap:
-        return  # more than two steps exceed the threshold: the samples are needed
+        return  # more steps than those kept exceed the threshold: the samples are needed
     kept = [(a, b) for a, b in pairwise(run) if b[0] - a[0] <= gap]
     power = 1 + q.ALL.index(q.POWER)
     expected = sum((a[1][power] + b[1][power]) * (b[0] - a[0]) for a, b in kept)
@@ -78,5 +78,5 @@ def test_long_steps_give_the_integrals_at_any_threshold_they_cover(
 
 def test_a_minute_row_keeps_no_long_steps() -> None:
     rollup = summarize([(0, (1,) * 12), (5, (2,) * 12)])
-    assert rollup.as_row(steps=False)[-6:] == (None,) * 6
+    assert rollup.as_row(steps=False)[-len(STEP_COLUMNS) :] == (None,) * len(STEP_COLUMNS)
     assert Rollup.from_row(rollup.as_row(steps=False)).long_steps is None

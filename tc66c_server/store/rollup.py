@@ -5,10 +5,10 @@ re-reading them from SQLite; appending to a unit combines its stored rollup with
 samples' one (``extend``), and a unit of a coarser level is its finer units' rollups
 chained in time order (``chain``), so a batch never re-reads older samples.
 
-Besides the sums, a rollup keeps its two longest steps between samples (with what each
-adds to the integrals) and the length of the third: a query whose gap threshold only
-excludes those two can subtract them instead of reading the run's samples. A meter
-unplugged once and a dropout, in a day, cost a day's row nothing more.
+Besides the sums, a rollup keeps its ``LONG_STEPS`` longest steps between samples (with
+what each adds to the integrals) and the length of the next: a query whose gap threshold
+only excludes those can subtract them instead of reading the run's samples. A meter
+unplugged twice and two dropouts, in a day, cost a day's row nothing more.
 """
 
 from __future__ import annotations
@@ -24,13 +24,22 @@ from .. import quantities as q
 _CURRENT = 1 + q.ALL.index(q.CURRENT)
 _POWER = 1 + q.ALL.index(q.POWER)
 
+#: How many of its longest steps a rollup keeps.
+LONG_STEPS = 4
+#: Columns of the long steps: the longest one's terms (its length is ``gap_max_us``), the
+#: length and terms of the others, then the length of the longest step not kept.
+STEP_COLUMNS: tuple[str, ...] = (
+    *("step1_e2", "step1_q2"),
+    *(f"step{k}_{x}" for k in range(2, LONG_STEPS + 1) for x in ("us", "e2", "q2")),
+    f"step{LONG_STEPS + 1}_us",
+)
 #: The columns a rollup fills in every level's table, in the order of ``Rollup.as_row``.
 COLUMNS: tuple[str, ...] = (
     "n",
     *(f"{quantity.key}_{agg}" for quantity in q.ALL for agg in ("min", "max", "sum")),
     *("energy_raw2", "charge_raw2", "gap_max_us"),
     *("first_us", "first_current", "first_power", "last_us", "last_current", "last_power"),
-    *("step1_e2", "step1_q2", "step2_us", "step2_e2", "step2_q2", "step3_us"),
+    *STEP_COLUMNS,
 )
 #: A step between two samples: (dt_us, (p0 + p1) * dt, (i0 + i1) * dt).
 Step = tuple[int, int, int]
@@ -43,9 +52,10 @@ class Rollup:
 
     ``energy_raw2``/``charge_raw2`` add (a + b) * dt_us over every consecutive pair, in raw
     power/current units; ``gap_max_us`` is the longest dt; ``first``/``last`` are
-    ``(ts_us, current, power)`` of the first and last sample. ``long_steps`` are the two
-    longest steps (longest first, ``(0, 0, 0)`` where there are fewer) and ``rest_us`` the
-    longest of the others; both None when unknown (the minute rows do not store them).
+    ``(ts_us, current, power)`` of the first and last sample. ``long_steps`` are the
+    ``LONG_STEPS`` longest steps (longest first, ``(0, 0, 0)`` where there are fewer) and
+    ``rest_us`` the longest of the others; both None when unknown (the minute rows do not
+    store them).
     """
 
     n: int
@@ -57,17 +67,17 @@ class Rollup:
     gap_max_us: int
     first: tuple[int, int, int]
     last: tuple[int, int, int]
-    long_steps: tuple[Step, Step] | None = None
+    long_steps: tuple[Step, ...] | None = None
     rest_us: int | None = None
 
     def as_row(self, *, steps: bool = True) -> tuple[int | None, ...]:
         """The values for ``COLUMNS`` (the step columns NULL without ``steps``)."""
         trios = zip(self.mins, self.maxs, self.sums, strict=True)
         per_quantity = (x for trio in trios for x in trio)
-        tail: tuple[int | None, ...] = (None,) * 6
+        tail: tuple[int | None, ...] = (None,) * len(STEP_COLUMNS)
         if steps and self.long_steps is not None:
-            (_, e1, q1), (dt2, e2, q2) = self.long_steps
-            tail = (e1, q1, dt2, e2, q2, self.rest_us)
+            (_, e1, q1), *others = self.long_steps
+            tail = (e1, q1, *(x for step in others for x in step), self.rest_us)
         return (
             self.n,
             *per_quantity,
@@ -97,10 +107,13 @@ class Rollup:
             gap_max_us=rest[2],
             first=(rest[3], rest[4], rest[5]),
             last=(rest[6], rest[7], rest[8]),
-            long_steps=((rest[2], rest[9], rest[10]), (rest[11], rest[12], rest[13]))
+            long_steps=(
+                (rest[2], rest[9], rest[10]),
+                *((rest[k], rest[k + 1], rest[k + 2]) for k in range(11, len(rest) - 1, 3)),
+            )
             if known
             else None,
-            rest_us=rest[14] if known else None,
+            rest_us=rest[-1] if known else None,
         )
 
 
@@ -113,7 +126,8 @@ def summarize(run: Sequence[tuple[int, tuple[int, ...]]]) -> Rollup:
     energies = [(a + b) * dt for (a, b), dt in zip(pairwise(power), steps, strict=True)]
     charges = [(a + b) * dt for (a, b), dt in zip(pairwise(current), steps, strict=True)]
     # Ordered as whole tuples, so ``extend`` picks the same steps among equally long ones.
-    top = heapq.nlargest(3, zip(steps, energies, charges, strict=True)) + [_NO_STEP] * 3
+    top = heapq.nlargest(LONG_STEPS + 1, zip(steps, energies, charges, strict=True))
+    top += [_NO_STEP] * (LONG_STEPS + 1 - len(top))
     quantities = columns[1:]
     return Rollup(
         n=len(run),
@@ -125,8 +139,8 @@ def summarize(run: Sequence[tuple[int, tuple[int, ...]]]) -> Rollup:
         gap_max_us=max(steps, default=0),
         first=(times[0], current[0], power[0]),
         last=(times[-1], current[-1], power[-1]),
-        long_steps=(top[0], top[1]),
-        rest_us=top[2][0],
+        long_steps=tuple(top[:LONG_STEPS]),
+        rest_us=top[LONG_STEPS][0],
     )
 
 
@@ -138,7 +152,7 @@ def extend(earlier: Rollup, later: Rollup) -> Rollup:
         (earlier.last[2] + later.first[2]) * step,
         (earlier.last[1] + later.first[1]) * step,
     )
-    long_steps: tuple[Step, Step] | None = None
+    long_steps: tuple[Step, ...] | None = None
     rest_us: int | None = None
     if (
         earlier.long_steps is not None
@@ -147,8 +161,8 @@ def extend(earlier: Rollup, later: Rollup) -> Rollup:
         and later.rest_us is not None
     ):
         top = sorted((*earlier.long_steps, *later.long_steps, bridge), reverse=True)
-        long_steps = (top[0], top[1])
-        rest_us = max(top[2][0], earlier.rest_us, later.rest_us)
+        long_steps = tuple(top[:LONG_STEPS])
+        rest_us = max(top[LONG_STEPS][0], earlier.rest_us, later.rest_us)
     return Rollup(
         n=earlier.n + later.n,
         mins=tuple(map(min, earlier.mins, later.mins)),

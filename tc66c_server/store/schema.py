@@ -102,10 +102,10 @@ def _rollup_table(name: str) -> str:
     # integer). gap_max_us: the longest such dt, which tells a query whether the sums hold
     # for its gap threshold. first_* / last_*: time, current and power of the first and
     # last sample, which join a row to its neighbours. step1_* (its length is gap_max_us)
-    # and step2_*: the two longest steps and their terms of the two sums; step3_us: the
-    # longest other step. A query whose threshold excludes only those two subtracts them.
+    # to step4_*: the four longest steps and their terms of the two sums; step5_us: the
+    # longest other step. A query whose threshold excludes only those four subtracts them.
     # The minute rows leave these NULL (a minute is read from its chunk instead): they
-    # would cost a fifth of a byte per sample.
+    # would cost half a byte per sample.
     aggregates = ", ".join(
         f"{key}_min INTEGER, {key}_max INTEGER, {key}_sum INTEGER" for key in _V2_QUANTITIES
     )
@@ -117,7 +117,10 @@ def _rollup_table(name: str) -> str:
         first_us INTEGER, first_current INTEGER, first_power INTEGER,
         last_us INTEGER, last_current INTEGER, last_power INTEGER,
         step1_e2 INTEGER, step1_q2 INTEGER,
-        step2_us INTEGER, step2_e2 INTEGER, step2_q2 INTEGER, step3_us INTEGER
+        step2_us INTEGER, step2_e2 INTEGER, step2_q2 INTEGER,
+        step3_us INTEGER, step3_e2 INTEGER, step3_q2 INTEGER,
+        step4_us INTEGER, step4_e2 INTEGER, step4_q2 INTEGER,
+        step5_us INTEGER
     )"""
 
 

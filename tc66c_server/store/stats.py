@@ -6,7 +6,7 @@ down to the minutes; the partial minutes at the edges come from raw samples. Row
 their first and last samples, so the step between neighbouring rows (their *link*, read
 with ``LAG``) joins them exactly. A row whose internal steps are longer than the gap
 threshold cannot use its stored integrals as they are (they bridge those steps): when only
-its two longest steps are, it subtracts their stored terms; otherwise its integrals are
+its few longest steps (four) are, it subtracts their stored terms; otherwise its integrals are
 rebuilt from the level below, for all such rows of a level at once, down to the raw
 samples of the minutes that hold such steps. The result is exactly what a pass over
 every sample would give, for any threshold.
@@ -23,6 +23,7 @@ from .. import quantities as q
 from . import meters
 from .codec import ts_to_us
 from .queries import raw_window
+from .rollup import LONG_STEPS
 from .schema import DEFAULT_METER, LEVELS, SLOT_BITS, US_PER_S, slot_range, transaction
 
 # Twice-trapezoid sums are in raw units x microseconds; these turn them into Wh and mAh.
@@ -168,27 +169,32 @@ def _steps(
 #: Min, max and sum of the core quantities over the selected rows of a level.
 _AGGREGATES = ", ".join(f"MIN({key}_min), MAX({key}_max), SUM({key}_sum)" for key in _CORE_KEYS)
 #: Whether a row's integrals can be used at the threshold: no step inside it is longer, or
-#: only its two longest steps are (known above the minutes), which are then subtracted.
-_USABLE = "(gap_max_us <= :gap OR COALESCE(step3_us <= :gap, 0))"
+#: only its ``LONG_STEPS`` longest steps are (known above the minutes), then subtracted.
+_USABLE = f"(gap_max_us <= :gap OR COALESCE(step{LONG_STEPS + 1}_us <= :gap, 0))"
 
 
-def _usable(total: str, step1: str, step2: str) -> str:
+def _usable(total: str, term: str) -> str:
     """SQL for a row's ``total`` integral without its steps longer than :gap (NULL when
-    the row is not ``_USABLE``)."""
-    return f"""CASE WHEN gap_max_us <= :gap THEN {total}
-        WHEN step2_us <= :gap THEN {total} - {step1}
-        WHEN step3_us <= :gap THEN {total} - {step1} - {step2} END"""
+    the row is not ``_USABLE``); ``term`` names what a long step takes from it: its part
+    (``e2``, ``q2``) or its length (``us``)."""
+    lengths = ["gap_max_us", *(f"step{k}_us" for k in range(2, LONG_STEPS + 2))]
+    parts = [lengths[k] if term == "us" else f"step{k + 1}_{term}" for k in range(LONG_STEPS)]
+    cases = [
+        f"WHEN {length} <= :gap THEN {' - '.join((total, *parts[:k]))}"
+        for k, length in enumerate(lengths)
+    ]
+    return f"CASE {' '.join(cases)} END"
 
 
 #: Twice the energy and charge integrals and the time covered, over the selected rows that
 #: are ``_USABLE``, plus the step into each row from the previous selected one when it is
 #: short enough (``linked``).
 _INTEGRALS = f"""
-    TOTAL({_usable("energy_raw2", "step1_e2", "step2_e2")})
+    TOTAL({_usable("energy_raw2", "e2")})
         + TOTAL(CASE WHEN linked THEN (link_power + first_power) * link_us END),
-    TOTAL({_usable("charge_raw2", "step1_q2", "step2_q2")})
+    TOTAL({_usable("charge_raw2", "q2")})
         + TOTAL(CASE WHEN linked THEN (link_current + first_current) * link_us END),
-    COALESCE(SUM({_usable("last_us - first_us", "gap_max_us", "step2_us")}), 0)
+    COALESCE(SUM({_usable("last_us - first_us", "us")}), 0)
         + COALESCE(SUM(CASE WHEN linked THEN link_us END), 0)
 """
 

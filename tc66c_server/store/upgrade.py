@@ -44,6 +44,7 @@ def upgrade_file(path: Path) -> int | None:
     if not path.is_file() or _version(path) != 1:
         return None
     started = time.monotonic()
+    log.warning("%s is a version 1 store: upgrading it (about 1 s per 100,000 samples)", path)
     partial = path.with_name(path.name + PARTIAL_SUFFIX)
     backup = path.with_name(path.name + BACKUP_SUFFIX)
     _remove(partial)
