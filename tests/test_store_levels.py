@@ -11,7 +11,7 @@ from tc66c_server.reading import Sample
 from tc66c_server.store import chunk, schema
 from tc66c_server.store.buckets import buckets
 from tc66c_server.store.codec import encode
-from tc66c_server.store.rollup import COLUMNS, summarize
+from tc66c_server.store.rollup import COLUMNS, MINUTE_COLUMNS, summarize
 from tc66c_server.store.stats import stats
 from tc66c_server.store.writes import prune
 
@@ -54,10 +54,11 @@ def _assert_levels_match_the_samples(conn: object, samples: list[Sample]) -> Non
         expected: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
         for row in rows:
             expected.setdefault(row[0] // width, []).append(row)
+        columns = MINUTE_COLUMNS if level == schema.MINUTES else COLUMNS
         stored = {
             slot & 0xFFFFFFFF: tuple(rest)
             for slot, *rest in conn.execute(  # type: ignore[attr-defined]
-                f"SELECT slot, {', '.join(COLUMNS)} FROM {level.table}"
+                f"SELECT slot, {', '.join(columns)} FROM {level.table}"
             )
         }
         steps = level != schema.MINUTES  # the minute rows keep no long steps

@@ -2,11 +2,20 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tc66c_server import quantities as q
-from tc66c_server.store.rollup import COLUMNS, STEP_COLUMNS, Rollup, extend, summarize
+from tc66c_server.store.rollup import (
+    COLUMNS,
+    MINUTE_COLUMNS,
+    STEP_COLUMNS,
+    Rollup,
+    extend,
+    summarize,
+)
+from tc66c_server.store.schema import LEVELS, MINUTES
 
 from .storehelpers import memory_db
 
@@ -54,10 +63,11 @@ def test_row_round_trip(run: list[tuple[int, tuple[int, ...]]]) -> None:
     assert Rollup.from_row(rollup.as_row()) == rollup
 
 
-def test_every_rollup_column_exists_in_the_minutes_table() -> None:
+def test_every_rollup_column_exists_in_its_level_table() -> None:
     conn = memory_db()
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(minutes)")}
-    assert set(COLUMNS) <= columns
+    for level in LEVELS:
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({level.table})")}
+        assert set(MINUTE_COLUMNS if level == MINUTES else COLUMNS) <= columns
 
 
 @given(_samples, st.integers(0, 60_000_000))
@@ -78,5 +88,8 @@ def test_long_steps_give_the_integrals_at_any_threshold_they_cover(
 
 def test_a_minute_row_keeps_no_long_steps() -> None:
     rollup = summarize([(0, (1,) * 12), (5, (2,) * 12)])
-    assert rollup.as_row(steps=False)[-len(STEP_COLUMNS) :] == (None,) * len(STEP_COLUMNS)
-    assert Rollup.from_row(rollup.as_row(steps=False)).long_steps is None
+    row = rollup.as_row(steps=False)
+    assert len(row) == len(MINUTE_COLUMNS) == len(COLUMNS) - len(STEP_COLUMNS)
+    assert Rollup.from_row(row).long_steps is None
+    with pytest.raises(ValueError, match="not known"):
+        Rollup.from_row(row).as_row()

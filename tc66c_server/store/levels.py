@@ -11,11 +11,9 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 
 from . import blobs, chunk
-from .rollup import COLUMNS, Rollup, chain, summarize
+from .rollup import COLUMNS, MINUTE_COLUMNS, Rollup, chain, summarize
 from .schema import MINUTES, SLOT_BITS, Level, slot, slot_range
 
-_COLUMNS = ", ".join(COLUMNS)
-_MARKS = ", ".join("?" * (1 + len(COLUMNS)))
 _UNIT_MASK = (1 << SLOT_BITS) - 1
 
 
@@ -25,7 +23,7 @@ def read(
     """The stored rollup of each of these units that has samples."""
     slots = [slot(meter_key, unit) for unit in units]
     rows = conn.execute(
-        f"SELECT slot, {_COLUMNS} FROM {level.table} "
+        f"SELECT slot, {_columns(level)} FROM {level.table} "
         "WHERE slot IN (SELECT value FROM json_each(?))",
         (json.dumps(slots),),
     )
@@ -37,8 +35,9 @@ def write(
 ) -> None:
     """Store these units' rollups (a minute's without its long steps)."""
     steps = level != MINUTES
+    marks = ", ".join("?" * (1 + len(COLUMNS if steps else MINUTE_COLUMNS)))
     conn.executemany(
-        f"INSERT OR REPLACE INTO {level.table} (slot, {_COLUMNS}) VALUES ({_MARKS})",
+        f"INSERT OR REPLACE INTO {level.table} (slot, {_columns(level)}) VALUES ({marks})",
         [(slot(meter_key, unit), *r.as_row(steps=steps)) for unit, r in rollups.items()],
     )
 
@@ -70,7 +69,8 @@ def rebuild(
             total = summarize(samples) if samples else None
         else:
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM {finer.table} WHERE slot BETWEEN ? AND ? ORDER BY slot",
+                f"SELECT {_columns(finer)} FROM {finer.table} "
+                "WHERE slot BETWEEN ? AND ? ORDER BY slot",
                 (first, last),
             )
             total = chain(Rollup.from_row(row) for row in rows)
@@ -78,3 +78,7 @@ def rebuild(
             delete(conn, level, meter_key, unit, unit)
         else:
             write(conn, level, meter_key, {unit: total})
+
+
+def _columns(level: Level) -> str:
+    return ", ".join(MINUTE_COLUMNS if level == MINUTES else COLUMNS)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import pairwise
 
 from .. import quantities as q
@@ -41,6 +41,8 @@ COLUMNS: tuple[str, ...] = (
     *("first_us", "first_current", "first_power", "last_us", "last_current", "last_power"),
     *STEP_COLUMNS,
 )
+#: The columns of a minute's row: no long steps.
+MINUTE_COLUMNS = COLUMNS[: -len(STEP_COLUMNS)]
 #: A step between two samples: (dt_us, (p0 + p1) * dt, (i0 + i1) * dt).
 Step = tuple[int, int, int]
 _NO_STEP: Step = (0, 0, 0)
@@ -54,8 +56,8 @@ class Rollup:
     power/current units; ``gap_max_us`` is the longest dt; ``first``/``last`` are
     ``(ts_us, current, power)`` of the first and last sample. ``long_steps`` are the
     ``LONG_STEPS`` longest steps (longest first, ``(0, 0, 0)`` where there are fewer) and
-    ``rest_us`` the longest of the others; both None when unknown (the minute rows do not
-    store them).
+    ``rest_us`` the longest of the others; both None when unknown (a minute's row does
+    not store them).
     """
 
     n: int
@@ -70,12 +72,14 @@ class Rollup:
     long_steps: tuple[Step, ...] | None = None
     rest_us: int | None = None
 
-    def as_row(self, *, steps: bool = True) -> tuple[int | None, ...]:
-        """The values for ``COLUMNS`` (the step columns NULL without ``steps``)."""
+    def as_row(self, *, steps: bool = True) -> tuple[int, ...]:
+        """The values for ``COLUMNS`` (without ``steps``: for ``MINUTE_COLUMNS``)."""
         trios = zip(self.mins, self.maxs, self.sums, strict=True)
         per_quantity = (x for trio in trios for x in trio)
-        tail: tuple[int | None, ...] = (None,) * len(STEP_COLUMNS)
-        if steps and self.long_steps is not None:
+        tail: tuple[int, ...] = ()
+        if steps:
+            if self.long_steps is None or self.rest_us is None:
+                raise ValueError("this rollup's long steps are not known")
             (_, e1, q1), *others = self.long_steps
             tail = (e1, q1, *(x for step in others for x in step), self.rest_us)
         return (
@@ -90,13 +94,13 @@ class Rollup:
         )
 
     @classmethod
-    def from_row(cls, row: Sequence[int | None]) -> Rollup:
+    def from_row(cls, row: Sequence[int]) -> Rollup:
         """The inverse of ``as_row``."""
         count = len(q.ALL)
-        values = [0 if x is None else x for x in row]
+        values = list(row)
         stats = values[1 : 1 + 3 * count]
         rest = values[1 + 3 * count :]
-        known = row[-1] is not None
+        known = len(row) == len(COLUMNS)
         return cls(
             n=values[0],
             mins=tuple(stats[0::3]),
@@ -184,8 +188,3 @@ def chain(rollups: Iterable[Rollup]) -> Rollup | None:
     for rollup in rollups:
         total = rollup if total is None else extend(total, rollup)
     return total
-
-
-def without_steps(rollup: Rollup) -> Rollup:
-    """The same rollup, its long steps forgotten (as a minute row stores it)."""
-    return replace(rollup, long_steps=None, rest_us=None)

@@ -95,7 +95,7 @@ _V2_QUANTITIES = (
 )
 
 
-def _rollup_table(name: str) -> str:
+def _rollup_table(name: str, *, steps: bool = True) -> str:
     # n, *_min, *_max, *_sum: over the unit's samples, in raw integers.
     # energy_raw2 / charge_raw2: the sum over consecutive samples inside the unit of
     # (a + b) * dt_us in raw power / current units (twice the trapezoid integral, an exact
@@ -104,23 +104,24 @@ def _rollup_table(name: str) -> str:
     # last sample, which join a row to its neighbours. step1_* (its length is gap_max_us)
     # to step4_*: the four longest steps and their terms of the two sums; step5_us: the
     # longest other step. A query whose threshold excludes only those four subtracts them.
-    # The minute rows leave these NULL (a minute is read from its chunk instead): they
-    # would cost half a byte per sample.
+    # The minutes table has none (a minute is read from its chunk instead): they would cost
+    # half a byte per sample.
     aggregates = ", ".join(
         f"{key}_min INTEGER, {key}_max INTEGER, {key}_sum INTEGER" for key in _V2_QUANTITIES
     )
+    long_steps = """,
+        step1_e2 INTEGER, step1_q2 INTEGER,
+        step2_us INTEGER, step2_e2 INTEGER, step2_q2 INTEGER,
+        step3_us INTEGER, step3_e2 INTEGER, step3_q2 INTEGER,
+        step4_us INTEGER, step4_e2 INTEGER, step4_q2 INTEGER,
+        step5_us INTEGER"""
     return f"""CREATE TABLE {name} (
         slot INTEGER PRIMARY KEY,
         n INTEGER NOT NULL,
         {aggregates},
         energy_raw2 INTEGER, charge_raw2 INTEGER, gap_max_us INTEGER,
         first_us INTEGER, first_current INTEGER, first_power INTEGER,
-        last_us INTEGER, last_current INTEGER, last_power INTEGER,
-        step1_e2 INTEGER, step1_q2 INTEGER,
-        step2_us INTEGER, step2_e2 INTEGER, step2_q2 INTEGER,
-        step3_us INTEGER, step3_e2 INTEGER, step3_q2 INTEGER,
-        step4_us INTEGER, step4_e2 INTEGER, step4_q2 INTEGER,
-        step5_us INTEGER
+        last_us INTEGER, last_current INTEGER, last_power INTEGER{long_steps if steps else ""}
     )"""
 
 
@@ -137,7 +138,8 @@ CREATE_V2: tuple[str, ...] = (
     )""",
     "CREATE TABLE chunks (slot INTEGER PRIMARY KEY, data BLOB NOT NULL)",
     "CREATE TABLE open_chunks (slot INTEGER PRIMARY KEY, data BLOB NOT NULL)",
-    *(_rollup_table(name) for name in ("minutes", "five_minutes", "half_hours", "hours", "days")),
+    _rollup_table("minutes", steps=False),
+    *(_rollup_table(name) for name in ("five_minutes", "half_hours", "hours", "days")),
 )
 
 

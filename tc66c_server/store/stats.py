@@ -24,7 +24,16 @@ from . import meters
 from .codec import ts_to_us
 from .queries import raw_window
 from .rollup import LONG_STEPS
-from .schema import DEFAULT_METER, LEVELS, SLOT_BITS, US_PER_S, slot_range, transaction
+from .schema import (
+    DEFAULT_METER,
+    LEVELS,
+    MINUTES,
+    SLOT_BITS,
+    US_PER_S,
+    Level,
+    slot_range,
+    transaction,
+)
 
 # Twice-trapezoid sums are in raw units x microseconds; these turn them into Wh and mAh.
 _E2_PER_WH = 2 * q.POWER.scale * US_PER_S * 3600
@@ -168,15 +177,22 @@ def _steps(
 
 #: Min, max and sum of the core quantities over the selected rows of a level.
 _AGGREGATES = ", ".join(f"MIN({key}_min), MAX({key}_max), SUM({key}_sum)" for key in _CORE_KEYS)
-#: Whether a row's integrals can be used at the threshold: no step inside it is longer, or
-#: only its ``LONG_STEPS`` longest steps are (known above the minutes), then subtracted.
-_USABLE = f"(gap_max_us <= :gap OR COALESCE(step{LONG_STEPS + 1}_us <= :gap, 0))"
 
 
-def _usable(total: str, term: str) -> str:
+def _usable_sql(level: Level) -> str:
+    """SQL true when a row's integrals can be used at the threshold: no step inside it is
+    longer, or (above the minutes) only its ``LONG_STEPS`` longest are, then subtracted."""
+    if level == MINUTES:
+        return "(gap_max_us <= :gap)"
+    return f"(gap_max_us <= :gap OR COALESCE(step{LONG_STEPS + 1}_us <= :gap, 0))"
+
+
+def _usable(level: Level, total: str, term: str) -> str:
     """SQL for a row's ``total`` integral without its steps longer than :gap (NULL when
-    the row is not ``_USABLE``); ``term`` names what a long step takes from it: its part
+    the row cannot be used); ``term`` names what a long step takes from it: its part
     (``e2``, ``q2``) or its length (``us``)."""
+    if level == MINUTES:
+        return f"CASE WHEN gap_max_us <= :gap THEN {total} END"
     lengths = ["gap_max_us", *(f"step{k}_us" for k in range(2, LONG_STEPS + 2))]
     parts = [lengths[k] if term == "us" else f"step{k + 1}_{term}" for k in range(LONG_STEPS)]
     cases = [
@@ -186,17 +202,18 @@ def _usable(total: str, term: str) -> str:
     return f"CASE {' '.join(cases)} END"
 
 
-#: Twice the energy and charge integrals and the time covered, over the selected rows that
-#: are ``_USABLE``, plus the step into each row from the previous selected one when it is
-#: short enough (``linked``).
-_INTEGRALS = f"""
-    TOTAL({_usable("energy_raw2", "e2")})
-        + TOTAL(CASE WHEN linked THEN (link_power + first_power) * link_us END),
-    TOTAL({_usable("charge_raw2", "q2")})
-        + TOTAL(CASE WHEN linked THEN (link_current + first_current) * link_us END),
-    COALESCE(SUM({_usable("last_us - first_us", "us")}), 0)
-        + COALESCE(SUM(CASE WHEN linked THEN link_us END), 0)
-"""
+def _integrals(level: Level) -> str:
+    """SQL for twice the energy and charge integrals and the time covered, over the
+    selected rows of ``level`` that can be used, plus the step into each row from the
+    previous selected one when it is short enough (``linked``)."""
+    return f"""
+        TOTAL({_usable(level, "energy_raw2", "e2")})
+            + TOTAL(CASE WHEN linked THEN (link_power + first_power) * link_us END),
+        TOTAL({_usable(level, "charge_raw2", "q2")})
+            + TOTAL(CASE WHEN linked THEN (link_current + first_current) * link_us END),
+        COALESCE(SUM({_usable(level, "last_us - first_us", "us")}), 0)
+            + COALESCE(SUM(CASE WHEN linked THEN link_us END), 0)
+    """
 
 
 def _linked(table: str) -> str:
@@ -218,7 +235,7 @@ def _rows(
     low, high = slot_range(key, first, last)
     row = conn.execute(
         f"""
-        SELECT SUM(n), {_AGGREGATES}, {_INTEGRALS}, SUM(NOT {_USABLE})
+        SELECT SUM(n), {_AGGREGATES}, {_integrals(level)}, SUM(NOT {_usable_sql(level)})
         FROM (SELECT *, link_us <= :gap AS linked FROM ({_linked(level.table)}))
         """,
         {"gap": gap, "low": low, "high": high},
@@ -232,7 +249,7 @@ def _rows(
             unit & _UNIT_MASK
             for (unit,) in conn.execute(
                 f"SELECT slot FROM {level.table} "
-                f"WHERE slot BETWEEN :low AND :high AND NOT {_USABLE}",
+                f"WHERE slot BETWEEN :low AND :high AND NOT {_usable_sql(level)}",
                 {"gap": gap, "low": low, "high": high},
             )
         ]
@@ -283,7 +300,7 @@ def _inside(
         """
         row = conn.execute(
             f"""
-            SELECT {_INTEGRALS} FROM (
+            SELECT {_integrals(child)} FROM (
                 SELECT *, link_us <= :gap AS linked FROM (
                     SELECT c.*,
                         c.first_us - LAG(c.last_us) OVER w AS link_us,
@@ -300,7 +317,7 @@ def _inside(
         units = [
             slot & _UNIT_MASK
             for (slot,) in conn.execute(
-                f"SELECT c.slot FROM {children} WHERE NOT {_USABLE}", params
+                f"SELECT c.slot FROM {children} WHERE NOT {_usable_sql(child)}", params
             )
         ]
         depth -= 1
