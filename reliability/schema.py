@@ -59,7 +59,8 @@ def schema_fuzz(workdir: Path, max_time_s: int = MAX_TIME_S) -> Outcome:
     """``st run`` against a running server; no 5xx, every answer as documented."""
     outcome = Outcome(
         "schemathesis",
-        f"`st run --checks all` (but {EXCLUDED_CHECKS}) over /openapi.json for at most {max_time_s} s "
+        f"`st run --checks all` (but {EXCLUDED_CHECKS}) over /openapi.json "
+        f"for at most {max_time_s} s "
         f"({MAX_EXAMPLES} examples per operation and phase), /api/stream excluded",
     )
     report = workdir / "schemathesis"
