@@ -4,11 +4,16 @@ Serves until Ctrl+C or SIGTERM, then removes its link and exits with status 0. A
 process can pull the cable (``SIGUSR1``) and plug it back (``SIGUSR2``); ``--log FILE``
 records every reply served and every plug change as JSON lines, so a test can compare what
 a server stored with what the meter really said.
+
+``--output-link OUT --model converter`` (or ``cable``) serves a second meter on the output
+of a simulated converter or cable (:mod:`.pair`), its replies logged to ``--output-log``;
+the signals then pull and plug both cables.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import queue
 import signal
@@ -19,8 +24,10 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
+from .converter import CableModel, ConverterModel, PairModel
 from .faults import parse_mix
 from .host import EmulatorHost, ServedReply
+from .pair import EmulatorPair
 
 #: What the signals ask of the main loop.
 CONTROLS = {
@@ -29,6 +36,8 @@ CONTROLS = {
     signal.SIGUSR1: "unplug",
     signal.SIGUSR2: "plug",
 }
+
+Controls = queue.SimpleQueue[str]
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -61,7 +70,29 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--log", type=Path, help="append every reply served and plug change as JSON lines"
     )
+    parser.add_argument(
+        "--output-link", help="also serve a meter on the output of --model behind this link"
+    )
+    parser.add_argument(
+        "--model",
+        choices=("converter", "cable"),
+        default="converter",
+        help="what sits between the two meters (default converter: 80-92 %% efficient)",
+    )
+    parser.add_argument(
+        "--cable-ohm", type=float, default=0.25, help="the cable model's resistance (default 0.25)"
+    )
+    parser.add_argument(
+        "--start-s", type=float, default=0.0, help="start this many seconds into the bench session"
+    )
+    parser.add_argument("--output-log", type=Path, help="the output meter's --log")
     args = parser.parse_args(argv)
+    if args.output_log is not None and args.output_link is None:
+        parser.error("--output-log needs --output-link")
+    if args.output_link is not None and args.fault_mix:
+        parser.error("--fault-mix is for one meter: use --fault-rate with --output-link")
+    if args.cable_ohm < 0 or args.start_s < 0:
+        parser.error("--cable-ohm and --start-s must not be negative")
     if args.delay_ms < 0:
         parser.error("--delay-ms must not be negative")
     if not 0.0 <= args.fault_rate <= 1.0:
@@ -81,6 +112,11 @@ class EventLog:
     def __init__(self, stream: IO[str] | None) -> None:
         self._stream = stream
         self._lock = threading.Lock()
+
+    @property
+    def active(self) -> bool:
+        """True when events go somewhere."""
+        return self._stream is not None
 
     def write(self, event: str, **fields: Any) -> None:
         """Append ``{"t": now, "event": event, **fields}`` and flush it."""
@@ -108,49 +144,82 @@ class EventLog:
         )
 
 
+def _model(args: argparse.Namespace) -> PairModel:
+    return ConverterModel() if args.model == "converter" else CableModel(args.cable_ohm)
+
+
+def _hosts(args: argparse.Namespace, logs: list[EventLog]) -> list[EmulatorHost]:
+    """The meters to serve: one, or the input and output of a pair (``--output-link``)."""
+    on_reply = [log.reply if log.active else None for log in logs]
+    if args.output_link is None:
+        host = EmulatorHost(
+            args.link,
+            seed=args.seed,
+            reply_delay_s=args.delay_ms / 1000,
+            chunked=not args.no_chunk,
+            fault_rate=args.fault_rate,
+            fault_mix=args.fault_mix,
+            on_reply=on_reply[0],
+        )
+        return [host]
+    pair = EmulatorPair(
+        args.link,
+        args.output_link,
+        _model(args),
+        seed=args.seed,
+        start_s=args.start_s,
+        reply_delay_s=args.delay_ms / 1000,
+        chunked=not args.no_chunk,
+        input_fault_rate=args.fault_rate,
+        output_fault_rate=args.fault_rate,
+        input_on_reply=on_reply[0],
+        output_on_reply=on_reply[1],
+    )
+    return [pair.input, pair.output]
+
+
+def _serve(hosts: list[EmulatorHost], logs: list[EventLog], controls: Controls) -> None:
+    """Answer the signals' requests until told to stop."""
+    for host, events in zip(hosts, logs, strict=True):
+        print(f"TC66C emulator: {host.link} -> {host.pts_path}", flush=True)
+        events.write("plug", pts=host.pts_path)
+    while True:
+        try:
+            # A timed wait keeps the main thread responsive to signals everywhere.
+            command = controls.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if command == "stop":
+            break
+        for host, events in zip(hosts, logs, strict=True):
+            if command == "unplug":
+                host.unplug()
+                events.write("unplug")
+            else:
+                host.replug()
+                events.write("plug", pts=host.pts_path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve the emulator until SIGINT or SIGTERM; the exit status."""
     args = parse_args(argv)
-    controls: queue.SimpleQueue[str] = queue.SimpleQueue()  # put() is safe in a handler
+    controls: Controls = queue.SimpleQueue()  # put() is safe in a handler
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         controls.put(CONTROLS[signal.Signals(signum)])
 
     for signum in CONTROLS:
         signal.signal(signum, on_signal)
-    stream = args.log.open("a", encoding="utf-8") if args.log else None
-    events = EventLog(stream)
-    host = EmulatorHost(
-        args.link,
-        seed=args.seed,
-        reply_delay_s=args.delay_ms / 1000,
-        chunked=not args.no_chunk,
-        fault_rate=args.fault_rate,
-        fault_mix=args.fault_mix,
-        on_reply=events.reply if stream else None,
-    )
-    try:
-        with host:
-            print(f"TC66C emulator: {host.link} -> {host.pts_path}", flush=True)
-            events.write("plug", pts=host.pts_path)
-            while True:
-                try:
-                    # A timed wait keeps the main thread responsive to signals everywhere.
-                    command = controls.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                if command == "stop":
-                    break
-                if command == "unplug":
-                    host.unplug()
-                    events.write("unplug")
-                else:
-                    host.replug()
-                    events.write("plug", pts=host.pts_path)
-        events.write("stop")
-    finally:
-        if stream is not None:
-            stream.close()
+    with contextlib.ExitStack() as stack:
+        paths = [args.log, args.output_log]
+        streams = [stack.enter_context(p.open("a", encoding="utf-8")) if p else None for p in paths]
+        logs = [EventLog(stream) for stream in streams]
+        hosts = _hosts(args, logs)
+        for host in hosts:
+            stack.enter_context(host)
+        _serve(hosts, logs[: len(hosts)], controls)
+        for events in logs:
+            events.write("stop")
     return 0
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .converter import FollowerSession, PairModel
-from .host import EmulatorHost
+from .host import EmulatorHost, ServedReply
 from .signal import BenchSession
 from .source import LoggedSource, ReadingSource
 
@@ -67,6 +67,8 @@ class EmulatorPair:
         input_fault_rate: float = 0.0,
         output_fault_rate: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        input_on_reply: Callable[[ServedReply], None] | None = None,
+        output_on_reply: Callable[[ServedReply], None] | None = None,
     ) -> None:
         out_seed = seed + 1 if output_seed is None else output_seed
         self.model = model
@@ -83,6 +85,7 @@ class EmulatorPair:
             fault_rate=input_fault_rate,
             clock=self.clock,
             session=self.input_log,
+            on_reply=input_on_reply,
         )
         self.output = EmulatorHost(
             output_link,
@@ -92,6 +95,7 @@ class EmulatorPair:
             fault_rate=output_fault_rate,
             clock=self.clock,
             session=self.output_log,
+            on_reply=output_on_reply,
         )
         self.clock.release()
 
