@@ -7,15 +7,18 @@ holds them; nothing else starts a poller.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Literal
 
+from .autoport import AutoPolicy
 from .bench_config import MeterSpec
 from .i18n import Messages
 from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller
 from .poller_process import ProcessPoller
 from .reading import Sample
+from .transport import SerialMeter
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,7 @@ class Meter:
         in_process: bool,
         log_level: int = logging.INFO,
         latest: Sample | None = None,
+        auto: AutoPolicy | None = None,
     ) -> None:
         self.spec = spec
         self.latest = latest
@@ -56,6 +60,7 @@ class Meter:
                 spec.polling_interval,
                 on_sample=self._sample,
                 on_state=self._state,
+                meter_factory=functools.partial(SerialMeter, auto=auto),
                 messages=messages,
             )
         else:
@@ -66,6 +71,7 @@ class Meter:
                 on_state=self._state,
                 lang=messages.lang,
                 log_level=log_level,
+                auto=auto,
             )
 
     @property

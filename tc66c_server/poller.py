@@ -77,6 +77,9 @@ class LinkState:
     product: str | None = None
     firmware: str | None = None
     serial: int | None = None
+    #: The USB adapter's serial number and bus location of the port (None if not USB).
+    usb_serial: str | None = None
+    usb_location: str | None = None
 
 
 class RateMeter:
@@ -220,6 +223,8 @@ class Poller:
                 product=self.state.product,
                 firmware=self.state.firmware,
                 serial=self.state.serial,
+                usb_serial=self.state.usb_serial,
+                usb_location=self.state.usb_location,
             )
         )
 
@@ -325,7 +330,7 @@ class Poller:
             failures = 0
             if not announced:
                 announced = True
-                self._on_connected(meter.port, reading)
+                self._on_connected(meter, reading)
             self._publish(reading)
             self._advance(cadence)
 
@@ -347,7 +352,8 @@ class Poller:
         if missed:
             self._count(missed_slots=missed)
 
-    def _on_connected(self, port: str, reading: Reading) -> None:
+    def _on_connected(self, meter: SerialMeter, reading: Reading) -> None:
+        port, usb = meter.port, meter.usb
         if self._ever_connected:
             self._count(reconnects=1)
         self._ever_connected = True
@@ -368,6 +374,8 @@ class Poller:
                 product=reading.product,
                 firmware=reading.firmware,
                 serial=reading.serial,
+                usb_serial=usb.usb_serial if usb is not None else None,
+                usb_location=usb.usb_location if usb is not None else None,
             )
         )
 

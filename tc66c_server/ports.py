@@ -23,6 +23,10 @@ class PortInfo:
     vid: int | None
     pid: int | None
     likely_meter: bool
+    #: The USB adapter's own serial number and its place on the bus (``1-1.2:1.0``):
+    #: what tells two identical meters apart (None for ports that are not USB).
+    usb_serial: str | None = None
+    usb_location: str | None = None
 
 
 def is_likely_meter(vid: int | None, manufacturer: str | None) -> bool:
@@ -41,6 +45,8 @@ def list_serial_ports() -> list[PortInfo]:
             vid=p.vid,
             pid=p.pid,
             likely_meter=is_likely_meter(p.vid, p.manufacturer),
+            usb_serial=p.serial_number,
+            usb_location=p.location,
         )
         for p in list_ports.comports()
     ]

@@ -23,6 +23,7 @@ from . import config as cfg
 from .api.hosts import is_loopback
 from .api.payloads import connection_payload, sample_payload
 from .api.series_cache import SeriesCache
+from .autoport import AutoPolicy, auto_policies
 from .bench_config import BenchConfig, MeterSpec, PairSpec
 from .demo import DemoBench
 from .histories import Histories, Opener, is_demo, open_store
@@ -177,7 +178,15 @@ class Runtime:
             in_process=not self.settings.poller_process,
             log_level=self.settings.log_level,
             latest=self.histories.for_port(spec.port).latest(meter=spec.id),
+            auto=self._auto_policy(spec),
         )
+
+    def _auto_policy(self, spec: MeterSpec) -> AutoPolicy | None:
+        """How this meter picks its port if it is ``auto``: its rank among the bench's
+        ``auto`` meters, and the ports the others name (``autoport.py``)."""
+        meters = self.bench.meters
+        policies = auto_policies([m.port for m in meters])
+        return next((p for m, p in zip(meters, policies, strict=True) if m.id == spec.id), None)
 
     def _device_for(self, port: str) -> str:
         """The device path to open for a configured port (``demo*`` starts the emulators)."""

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
+from collections.abc import Callable
 from types import TracebackType
 
 import serial
 
 from . import protocol
+from .autoport import AutoPolicy, auto_candidates
 from .errors import (
     BadReplyError,
     MeterDisconnectedError,
@@ -23,7 +26,7 @@ from .errors import (
     PortNotFoundError,
     WrongModeError,
 )
-from .ports import find_meter
+from .ports import PortInfo, list_serial_ports
 from .reading import Reading
 
 BAUDRATE = 115200
@@ -60,10 +63,22 @@ class SerialMeter:
     full (or timed out) before the next command is sent.
     """
 
-    def __init__(self, port: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        port: str,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        auto: AutoPolicy | None = None,
+        lister: Callable[[], list[PortInfo]] = list_serial_ports,
+    ) -> None:
         self.requested_port = port
         self.port = port
         self.timeout_s = timeout_s
+        #: How ``auto`` chooses among several meters (see :mod:`.autoport`).
+        self.auto = auto or AutoPolicy()
+        self._lister = lister
+        #: The USB identity of the port open (or last open), when the OS reports one.
+        self.usb: PortInfo | None = None
         self._serial: serial.Serial | None = None
         #: Replies recovered by re-synchronising on a shifted byte stream.
         self.resyncs = 0
@@ -72,9 +87,17 @@ class SerialMeter:
     def open(self) -> None:
         """Open the port (resolving ``auto``); raises a :class:`MeterError` on failure."""
         self.close()
-        port = find_meter() if self.requested_port == "auto" else self.requested_port
+        if self.requested_port == "auto":
+            self._open_auto()
+            return
+        port = self.requested_port
+        self._serial = self._connect(port, exclusive=None)
+        self.port = port
+        self.usb = self._usb_of(port)
+
+    def _connect(self, port: str, *, exclusive: bool | None) -> serial.Serial:
         try:
-            self._serial = serial.Serial(
+            return serial.Serial(
                 port,
                 BAUDRATE,
                 bytesize=serial.EIGHTBITS,
@@ -82,10 +105,46 @@ class SerialMeter:
                 stopbits=serial.STOPBITS_ONE,
                 timeout=self.timeout_s,
                 write_timeout=self.timeout_s,
+                exclusive=exclusive,
             )
         except (serial.SerialException, OSError) as exc:
             raise _open_error(port, exc) from None
-        self.port = port
+
+    def _open_auto(self) -> None:
+        """Open the first free detected meter in :func:`auto_candidates` order, locked so
+        that no other meter (in this process or another) opens it while we hold it."""
+        previous = self.usb.device if self.usb is not None else None
+        candidates = auto_candidates(self._lister(), self.auto, previous)
+        if not candidates:
+            raise PortNotFoundError(
+                "failed to open:auto",
+                "no TC66C found among serial ports (looked for USB vendor 0x28E9 / "
+                "manufacturer RuiDeng); check the cable goes to the meter's micro-USB port",
+            )
+        last: MeterError | None = None
+        for candidate in candidates:
+            try:
+                self._serial = self._connect(candidate.device, exclusive=True)
+            except MeterError as exc:
+                last = exc
+                continue
+            self.port, self.usb = candidate.device, candidate
+            return
+        assert last is not None
+        raise PortBusyError(
+            "failed to open:auto",
+            f"every TC66C found ({len(candidates)}) is in use by another meter or program "
+            f"(last: {last.describe()})",
+        )
+
+    def _usb_of(self, port: str) -> PortInfo | None:
+        """The OS's USB identity of ``port`` (None for a pty or a port it does not list)."""
+        real = os.path.realpath(port)
+        try:
+            listed = self._lister()
+        except Exception:  # discovery is a nicety here: the port is open and works
+            return None
+        return next((p for p in listed if os.path.realpath(p.device) == real), None)
 
     def close(self) -> None:
         """Close the port; never raises."""

@@ -74,6 +74,14 @@ def device_payload(state: LinkState) -> dict[str, Any] | None:
     return {"product": state.product, "firmware": state.firmware, "serial": state.serial}
 
 
+def usb_payload(state: LinkState) -> dict[str, str | None] | None:
+    """The USB adapter's serial number and bus location of the meter's port, or None
+    (not USB, or not connected yet): what tells two ``auto`` meters apart."""
+    if state.usb_serial is None and state.usb_location is None:
+        return None
+    return {"serial": state.usb_serial, "location": state.usb_location}
+
+
 def connection_payload(
     runtime: Runtime, state: LinkState, meter_id: str | None = None
 ) -> dict[str, Any]:
@@ -142,6 +150,7 @@ def meter_payload(meter: Meter, now: float | None = None) -> dict[str, Any]:
         "model": state.product,
         "firmware": state.firmware,
         "serial": state.serial,
+        "usb": usb_payload(state),
         "connected": state.connected,
         "since": iso(state.since),
         "last_error": error_payload(state),

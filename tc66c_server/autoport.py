@@ -1,0 +1,88 @@
+"""Which detected TC66C a meter configured ``port: auto`` takes: pure ordering, no I/O.
+
+Several meters may be ``auto``. The detected meters are put in one stable order, by USB
+location (the physical socket), then the adapter's USB serial, then the device path; the
+N-th ``auto`` meter of the bench (its *rank*) prefers the N-th of them, so with every meter
+plugged in the assignment is the same at each start. A meter that reconnects prefers the
+port it had, if it is still there. Ports another meter names explicitly are never taken.
+
+The order is only a preference: the transport opens the candidates in turn with an
+exclusive lock on the port (``flock``), so two meters, even in two processes, never hold
+the same port; a candidate already locked by another meter is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .ports import PortInfo
+
+
+@dataclass(frozen=True, slots=True)
+class AutoPolicy:
+    """What an ``auto`` meter needs to choose: its rank among the bench's ``auto`` meters
+    and the ports other meters name explicitly (picklable: it goes to the poller process)."""
+
+    rank: int = 0
+    reserved: tuple[str, ...] = ()
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key in which ``1-1.10`` comes after ``1-1.9``."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part
+    )
+
+
+def stable_key(port: PortInfo) -> tuple[object, ...]:
+    """Ports without a USB location or serial come after those with one."""
+    return (
+        port.usb_location is None,
+        _natural(port.usb_location or ""),
+        port.usb_serial is None,
+        port.usb_serial or "",
+        _natural(port.device),
+    )
+
+
+def _same_file(a: str, b: str) -> bool:
+    return a == b or os.path.realpath(a) == os.path.realpath(b)
+
+
+def auto_candidates(
+    detected: Iterable[PortInfo], policy: AutoPolicy, previous: str | None = None
+) -> list[PortInfo]:
+    """The detected meters an ``auto`` meter tries, in order: the port it had (when still
+    detected), then the one its rank points at, then the others in the stable order."""
+    meters = sorted(
+        (
+            p
+            for p in detected
+            if p.likely_meter and not any(_same_file(p.device, r) for r in policy.reserved)
+        ),
+        key=stable_key,
+    )
+    if not meters:
+        return []
+    first = meters[policy.rank] if policy.rank < len(meters) else None
+    ordered: list[PortInfo] = [p for p in meters if p.device == previous]
+    if first is not None and first not in ordered:
+        ordered.append(first)
+    return ordered + [p for p in meters if p not in ordered]
+
+
+def auto_policies(ports: Sequence[str]) -> list[AutoPolicy | None]:
+    """The policy of each meter of a bench, by its configured port (None unless ``auto``)."""
+    reserved = tuple(p for p in ports if p != "auto")
+    policies: list[AutoPolicy | None] = []
+    rank = 0
+    for port in ports:
+        if port == "auto":
+            policies.append(AutoPolicy(rank, reserved))
+            rank += 1
+        else:
+            policies.append(None)
+    return policies
