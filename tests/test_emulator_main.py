@@ -61,9 +61,29 @@ def test_options_map_to_host_settings() -> None:
     )
 
 
+def test_pair_options_map_to_a_linked_pair() -> None:
+    args = parse_args(
+        ["--link", "/tmp/x", "--output-link", "/tmp/y", "--model", "cable", "--cable-ohm", "0.1"]
+    )
+    assert (args.output_link, args.model, args.cable_ohm, args.start_s) == (
+        "/tmp/y",
+        "cable",
+        0.1,
+        0.0,
+    )
+
+
 @pytest.mark.parametrize(
     "argv",
-    [[], ["--link", "/tmp/x", "--fault-rate", "2"], ["--link", "/tmp/x", "--delay-ms", "-1"]],
+    [
+        [],
+        ["--link", "/tmp/x", "--fault-rate", "2"],
+        ["--link", "/tmp/x", "--delay-ms", "-1"],
+        ["--link", "/tmp/x", "--output-log", "/tmp/out.jsonl"],
+        ["--link", "/tmp/x", "--output-link", "/tmp/y", "--model", "dimmer"],
+        ["--link", "/tmp/x", "--output-link", "/tmp/y", "--fault-mix", "flip=0.1"],
+        ["--link", "/tmp/x", "--output-link", "/tmp/y", "--cable-ohm", "-1"],
+    ],
 )
 def test_bad_options_exit_with_status_2(
     argv: list[str], capsys: pytest.CaptureFixture[str]
