@@ -126,6 +126,7 @@ class BenchConfig:
             polling_interval=clean.get("polling_interval", spec.polling_interval),
         )
         meters = tuple(spec if m.id == meter_id else m for m in self.meters)
+        _check_ports(meters, "port")
         retention = clean.get("data_retention_minutes", self.data_retention_minutes)
         return replace(self, meters=meters, data_retention_minutes=retention)
 
@@ -150,6 +151,7 @@ class BenchConfig:
         )
         if self.meter(spec.id) is not None:
             raise ConfigError({"id": f"a meter named {spec.id!r} already exists"})
+        _check_ports((*self.meters, spec), "port")
         if len(self.meters) >= cfg.MAX_METERS:
             raise ConfigError({"body": f"at most {cfg.MAX_METERS} meters per server"})
         return replace(self, meters=(*self.meters, spec))
@@ -243,6 +245,20 @@ def parse_pair_entry(entry: Any, position: int) -> PairSpec:
     return PairSpec(pair_id, pin, pout, _calibration_of(entry.get("calibration"), position))
 
 
+def _check_ports(meters: Sequence[MeterSpec], field: str) -> None:
+    """Two meters never share a port (their commands and replies would interleave); any
+    number may be ``auto``, which gives each its own (``autoport.py``)."""
+    owner: dict[str, str] = {}
+    for meter in meters:
+        if meter.port == "auto":
+            continue
+        if meter.port in owner:
+            raise ConfigError(
+                {field: f"{meter.port[:80]} is already meter {owner[meter.port]!r}'s port"}
+            )
+        owner[meter.port] = meter.id
+
+
 def _check_pairs(pairs: Sequence[PairSpec], meters: Sequence[MeterSpec]) -> None:
     ids = {m.id for m in meters}
     seen: set[str] = set()
@@ -294,6 +310,7 @@ def apply_layer(config: BenchConfig, layer: Mapping[str, Any]) -> BenchConfig:
         entries = _as_list(layer["pairs"], "pairs")
         pairs = tuple(parse_pair_entry(entry, i) for i, entry in enumerate(entries))
     meters = (first, *meters[1:])
+    _check_ports(meters, "meters")
     # Pairs naming meters a higher layer dropped are dropped with them.
     ids = {m.id for m in meters}
     if layer.get("pairs") is None:

@@ -125,3 +125,18 @@ def test_pairs_are_added_and_removed_by_id() -> None:
     with pytest.raises(ConfigError):
         bench.with_new_pair({"input": "in", "output": "out", "id": "charger"})
     assert bench.without_pair("charger").pairs == ()
+
+
+def test_two_meters_never_share_a_port_but_any_number_may_be_auto() -> None:
+    with pytest.raises(ConfigError) as info:
+        bc.resolve({"meters": ["a=/dev/ttyACM0", "b=/dev/ttyACM0"]})
+    assert "already meter 'a'" in info.value.fields["meters"]
+    bench = bc.resolve({"meters": ["a=auto", "b=auto", "c=/dev/ttyACM1"]})
+    assert [m.port for m in bench.meters] == ["auto", "auto", "/dev/ttyACM1"]
+    with pytest.raises(ConfigError) as info:
+        bench.with_new_meter({"port": "/dev/ttyACM1"})
+    assert "already meter 'c'" in info.value.fields["port"]
+    with pytest.raises(ConfigError) as info:
+        bench.with_meter_changes("a", {"port": "/dev/ttyACM1"})
+    assert set(info.value.fields) == {"port"}
+    assert bench.with_new_meter({"port": "auto"}).meters[-1].port == "auto"
