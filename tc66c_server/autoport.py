@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .ports import PortInfo
 
@@ -28,6 +28,15 @@ class AutoPolicy:
 
     rank: int = 0
     reserved: tuple[str, ...] = ()
+
+
+@dataclass
+class AutoChoice:
+    """One ``auto`` meter's policy and the meter it last opened, shared by the successive
+    transports its poller creates, so a reconnect goes back to the same meter."""
+
+    policy: AutoPolicy = field(default_factory=AutoPolicy)
+    previous: PortInfo | None = None
 
 
 def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
@@ -52,10 +61,18 @@ def _same_file(a: str, b: str) -> bool:
     return a == b or os.path.realpath(a) == os.path.realpath(b)
 
 
+def same_meter(a: PortInfo, b: PortInfo) -> bool:
+    """True when both are the same USB meter: same USB serial and location (a replugged
+    meter may come back under another device name), or the same device without either."""
+    if a.usb_serial is None and a.usb_location is None:
+        return a.device == b.device
+    return (a.usb_serial, a.usb_location) == (b.usb_serial, b.usb_location)
+
+
 def auto_candidates(
-    detected: Iterable[PortInfo], policy: AutoPolicy, previous: str | None = None
+    detected: Iterable[PortInfo], policy: AutoPolicy, previous: PortInfo | None = None
 ) -> list[PortInfo]:
-    """The detected meters an ``auto`` meter tries, in order: the port it had (when still
+    """The detected meters an ``auto`` meter tries, in order: the meter it had (when still
     detected), then the one its rank points at, then the others in the stable order."""
     meters = sorted(
         (
@@ -68,7 +85,7 @@ def auto_candidates(
     if not meters:
         return []
     first = meters[policy.rank] if policy.rank < len(meters) else None
-    ordered: list[PortInfo] = [p for p in meters if p.device == previous]
+    ordered = [p for p in meters if previous is not None and same_meter(previous, p)][:1]
     if first is not None and first not in ordered:
         ordered.append(first)
     return ordered + [p for p in meters if p not in ordered]

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Literal
 
-from .autoport import AutoPolicy
+from .autoport import AutoChoice, AutoPolicy
 from .bench_config import MeterSpec
 from .i18n import Messages
 from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller
@@ -60,7 +60,7 @@ class Meter:
                 spec.polling_interval,
                 on_sample=self._sample,
                 on_state=self._state,
-                meter_factory=functools.partial(SerialMeter, auto=auto),
+                meter_factory=functools.partial(SerialMeter, auto=AutoChoice(auto or AutoPolicy())),
                 messages=messages,
             )
         else:

@@ -20,7 +20,7 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
-from .autoport import AutoPolicy
+from .autoport import AutoChoice, AutoPolicy
 from .i18n import Messages
 from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller, RateMeter, SampleSink, StateSink
 from .transport import SerialMeter
@@ -62,7 +62,7 @@ def _child_main(
         interval_s,
         on_sample=lambda sample: send(("sample", sample, poller.counters)),
         on_state=lambda state: send(("state", state, poller.counters)),
-        meter_factory=functools.partial(SerialMeter, auto=auto),
+        meter_factory=functools.partial(SerialMeter, auto=AutoChoice(auto or AutoPolicy())),
         messages=Messages(lang),
     )
     poller.start()

@@ -15,7 +15,7 @@ from types import TracebackType
 import serial
 
 from . import protocol
-from .autoport import AutoPolicy, auto_candidates
+from .autoport import AutoChoice, auto_candidates
 from .errors import (
     BadReplyError,
     MeterDisconnectedError,
@@ -68,14 +68,14 @@ class SerialMeter:
         port: str,
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
-        auto: AutoPolicy | None = None,
+        auto: AutoChoice | None = None,
         lister: Callable[[], list[PortInfo]] = list_serial_ports,
     ) -> None:
         self.requested_port = port
         self.port = port
         self.timeout_s = timeout_s
-        #: How ``auto`` chooses among several meters (see :mod:`.autoport`).
-        self.auto = auto or AutoPolicy()
+        #: How ``auto`` chooses among several meters, and what it chose last (``autoport``).
+        self.auto = auto or AutoChoice()
         self._lister = lister
         #: The USB identity of the port open (or last open), when the OS reports one.
         self.usb: PortInfo | None = None
@@ -113,8 +113,7 @@ class SerialMeter:
     def _open_auto(self) -> None:
         """Open the first free detected meter in :func:`auto_candidates` order, locked so
         that no other meter (in this process or another) opens it while we hold it."""
-        previous = self.usb.device if self.usb is not None else None
-        candidates = auto_candidates(self._lister(), self.auto, previous)
+        candidates = auto_candidates(self._lister(), self.auto.policy, self.auto.previous)
         if not candidates:
             raise PortNotFoundError(
                 "failed to open:auto",
@@ -129,6 +128,7 @@ class SerialMeter:
                 last = exc
                 continue
             self.port, self.usb = candidate.device, candidate
+            self.auto.previous = candidate
             return
         assert last is not None
         raise PortBusyError(

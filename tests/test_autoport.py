@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tc66c_server.api.payloads import usb_payload
-from tc66c_server.autoport import AutoPolicy, auto_candidates, auto_policies
-from tc66c_server.emulator import EmulatorHost
+from tc66c_server.autoport import AutoChoice, AutoPolicy, auto_candidates, auto_policies
+from tc66c_server.emulator import EmulatorHost, FaultKind
 from tc66c_server.errors import PortBusyError, PortNotFoundError
 from tc66c_server.poller import LinkState, Poller
 from tc66c_server.ports import PortInfo
@@ -67,12 +67,17 @@ def test_a_rank_beyond_the_meters_found_still_tries_every_one_in_order() -> None
 
 
 def test_a_reconnecting_meter_prefers_the_port_it_had() -> None:
-    order = auto_candidates(DETECTED, AutoPolicy(0), previous="/dev/ttyACM0")
+    order = auto_candidates(DETECTED, AutoPolicy(0), previous=ACM0)
     assert devices(order) == ["/dev/ttyACM0", "/dev/ttyACM1", "/dev/ttyACM2"]
 
 
+def test_a_meter_replugged_under_another_device_name_is_recognised_by_its_usb_identity() -> None:
+    was = meter("/dev/ttyACM7", "1-1.10:1.0", "B")  # ACM0 before it was replugged
+    assert auto_candidates(DETECTED, AutoPolicy(1), previous=was)[0] == ACM0
+
+
 def test_a_previous_port_that_is_gone_is_not_tried() -> None:
-    order = auto_candidates([ACM1, ACM2], AutoPolicy(1), previous="/dev/ttyACM0")
+    order = auto_candidates([ACM1, ACM2], AutoPolicy(1), previous=ACM0)
     assert devices(order) == ["/dev/ttyACM2", "/dev/ttyACM1"]
 
 
@@ -113,11 +118,18 @@ def detected(hosts: list[EmulatorHost]) -> list[PortInfo]:
     return [meter(h.pts_path, f"1-1.{2 - i}", f"U{i}") for i, h in enumerate(hosts)]
 
 
+def auto_meter(rank: int, ports: list[PortInfo]) -> SerialMeter:
+    """A transport on ``auto`` of this rank, which finds ``ports`` detected."""
+    return SerialMeter("auto", auto=AutoChoice(AutoPolicy(rank)), lister=lambda: ports)
+
+
 def test_two_auto_meters_open_two_different_meters_and_a_third_finds_none_free(
     two_meters: list[EmulatorHost],
 ) -> None:
     ports = detected(two_meters)
-    opened = [SerialMeter("auto", auto=AutoPolicy(0), lister=lambda: ports) for _ in range(3)]
+    opened = [
+        SerialMeter("auto", auto=AutoChoice(AutoPolicy(0)), lister=lambda: ports) for _ in range(3)
+    ]
     try:
         # All three prefer the same port (rank 0): the lock sends the second elsewhere.
         opened[0].open()
@@ -144,13 +156,13 @@ def test_an_auto_meter_reopens_the_port_it_had_after_a_replug(
     two_meters: list[EmulatorHost],
 ) -> None:
     ports = detected(two_meters)
-    second = SerialMeter("auto", auto=AutoPolicy(1), lister=lambda: ports)
+    second = auto_meter(1, ports)
     try:
         second.open()
         assert second.port == two_meters[0].pts_path
         second.close()
         # Its rank now points elsewhere (the bench changed): it still goes back to its own.
-        second.auto = AutoPolicy(0)
+        second.auto.policy = AutoPolicy(0)
         second.open()
         assert second.port == two_meters[0].pts_path
     finally:
@@ -170,27 +182,40 @@ def test_an_explicit_port_reports_no_usb_identity_for_a_pty(
         assert port.usb is None and port.read().product == "TC66"
 
 
-def test_a_poller_on_auto_reports_the_usb_identity_of_the_port_it_took(
+def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+def test_a_poller_on_auto_reports_the_usb_identity_and_keeps_its_meter_on_reconnect(
     two_meters: list[EmulatorHost],
 ) -> None:
-    ports = detected(two_meters)
+    ports = [detected(two_meters)[0]]  # only the meter in socket 1-1.2 is plugged in
     states: list[LinkState] = []
+    choice = AutoChoice(AutoPolicy(0))
     poller = Poller(
         "auto",
         0.1,
         on_sample=lambda sample: None,
         on_state=states.append,
-        meter_factory=functools.partial(SerialMeter, auto=AutoPolicy(1), lister=lambda: ports),
+        meter_factory=functools.partial(SerialMeter, auto=choice, lister=lambda: ports),
     )
     poller.start()
     try:
-        deadline = time.monotonic() + 10
-        while not poller.state.connected and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: poller.state.connected)
+        state = poller.state
+        assert state.port == two_meters[0].pts_path
+        assert (state.usb_serial, state.usb_location) == ("U0", "1-1.2")
+        assert usb_payload(state) == {"serial": "U0", "location": "1-1.2"}
+        # The meter of socket 1-1.1, which rank 0 prefers, is plugged in; then the first
+        # meter stops answering and the poller reopens: it goes back to the meter it had.
+        ports[:] = detected(two_meters)
+        two_meters[0].inject(FaultKind.SILENCE, 4)
+        wait_until(lambda: poller.counters.reconnects >= 1 and poller.state.connected)
+        assert poller.state.port == two_meters[0].pts_path
+        assert poller.state.usb_serial == "U0"
     finally:
         poller.stop()
-    state = states[-1] if states[-1].connected else poller.state
-    assert state.connected and state.port == two_meters[0].pts_path
-    assert (state.usb_serial, state.usb_location) == ("U0", "1-1.2")
-    assert usb_payload(state) == {"serial": "U0", "location": "1-1.2"}
     assert usb_payload(LinkState()) is None
