@@ -69,17 +69,18 @@ def same_meter(a: PortInfo, b: PortInfo) -> bool:
     return (a.usb_serial, a.usb_location) == (b.usb_serial, b.usb_location)
 
 
+def is_reserved(device: str, policy: AutoPolicy) -> bool:
+    """True when another meter names ``device`` explicitly."""
+    return any(_same_file(device, r) for r in policy.reserved)
+
+
 def auto_candidates(
     detected: Iterable[PortInfo], policy: AutoPolicy, previous: PortInfo | None = None
 ) -> list[PortInfo]:
     """The detected meters an ``auto`` meter tries, in order: the meter it had (when still
     detected), then the one its rank points at, then the others in the stable order."""
     meters = sorted(
-        (
-            p
-            for p in detected
-            if p.likely_meter and not any(_same_file(p.device, r) for r in policy.reserved)
-        ),
+        (p for p in detected if p.likely_meter and not is_reserved(p.device, policy)),
         key=stable_key,
     )
     if not meters:

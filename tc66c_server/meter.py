@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Literal
 
-from .autoport import AutoChoice, AutoPolicy
+from .autoport import AutoChoice, AutoPolicy, is_reserved
 from .bench_config import MeterSpec
 from .i18n import Messages
 from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller
@@ -53,6 +53,9 @@ class Meter:
         self._on_sample = on_sample
         self._on_state = on_state
         device = resolve_port(spec.port)
+        #: How this meter picks its port if it is ``auto`` (``autoport.py``).
+        self.auto = auto
+        self._choice = AutoChoice(auto or AutoPolicy())
         self.poller: Poller | ProcessPoller
         if in_process:
             self.poller = Poller(
@@ -60,7 +63,7 @@ class Meter:
                 spec.polling_interval,
                 on_sample=self._sample,
                 on_state=self._state,
-                meter_factory=functools.partial(SerialMeter, auto=AutoChoice(auto or AutoPolicy())),
+                meter_factory=functools.partial(SerialMeter, auto=self._choice),
                 messages=messages,
             )
         else:
@@ -96,13 +99,24 @@ class Meter:
     def stop(self) -> None:
         self.poller.stop()
 
-    def reconfigure(self, spec: MeterSpec) -> None:
-        """Apply a new port and/or interval without stopping the meter."""
+    def reconfigure(self, spec: MeterSpec, auto: AutoPolicy | None = None) -> None:
+        """Apply a new port, interval and/or ``auto`` policy without stopping the meter."""
         old, self.spec = self.spec, spec
         if spec.polling_interval != old.polling_interval:
             self.poller.set_interval(spec.polling_interval)
-        if spec.port != old.port:
-            self.latest = None
+        reopen = spec.port != old.port
+        if auto != self.auto:
+            self.auto = auto
+            if isinstance(self.poller, ProcessPoller):
+                self.poller.set_auto(auto)
+            else:
+                self._choice.policy = auto or AutoPolicy()
+            # The port held may now be another meter's: then let it go and choose again.
+            held = self.state.port
+            reopen = reopen or (auto is not None and bool(held) and is_reserved(held, auto))
+        if reopen:
+            if spec.port != old.port:
+                self.latest = None
             self.poller.set_port(self._resolve(spec.port))
 
     def command(self, action: str) -> None:

@@ -51,6 +51,7 @@ def _child_main(
     parent_pid = os.getppid()
     logging.basicConfig(level=level, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     lock = threading.Lock()
+    choice = AutoChoice(auto or AutoPolicy())
 
     def send(message: tuple[Any, ...]) -> None:
         # If the parent is gone, the recv loop below ends too.
@@ -62,7 +63,7 @@ def _child_main(
         interval_s,
         on_sample=lambda sample: send(("sample", sample, poller.counters)),
         on_state=lambda state: send(("state", state, poller.counters)),
-        meter_factory=functools.partial(SerialMeter, auto=AutoChoice(auto or AutoPolicy())),
+        meter_factory=functools.partial(SerialMeter, auto=choice),
         messages=Messages(lang),
     )
     poller.start()
@@ -78,6 +79,8 @@ def _child_main(
                 poller.set_port(value)
             elif command == "interval":
                 poller.set_interval(value)
+            elif command == "auto":
+                choice.policy = value or AutoPolicy()
             elif command == "command":
                 poller.send_command(value)
             elif command == "stop":
@@ -183,6 +186,11 @@ class ProcessPoller:
         """Change the child's cadence from its next poll."""
         self._interval_s = interval_s
         self._send(("interval", interval_s))
+
+    def set_auto(self, auto: AutoPolicy | None) -> None:
+        """How the child picks a port for ``auto`` from its next open (see ``autoport``)."""
+        self._auto = auto
+        self._send(("auto", auto))
 
     def send_command(self, action: str) -> None:
         """Queue a screen command in the child's poll loop."""

@@ -272,11 +272,11 @@ class Runtime:
                 meter = self.meters[spec.id] = self._make_meter(spec)
                 if self._running:
                     meter.start()
-            elif meter.spec != spec:
+            elif meter.spec != spec or meter.auto != self._auto_policy(spec):
                 if is_demo(meter.spec.port) != is_demo(spec.port):
                     # Another history: cached renderings of the one left must not be served.
                     self.series_cache = SeriesCache(self.series_cache.budget_bytes)
-                meter.reconfigure(spec)
+                meter.reconfigure(spec, self._auto_policy(spec))
         for meter_id in [m for m in self.meters if new.meter(m) is None]:
             self.meters.pop(meter_id).stop()
         self._release_demo()

@@ -15,10 +15,13 @@ import pytest
 
 from tc66c_server.api.payloads import usb_payload
 from tc66c_server.autoport import AutoChoice, AutoPolicy, auto_candidates, auto_policies
+from tc66c_server.bench_config import BenchConfig, MeterSpec
 from tc66c_server.emulator import EmulatorHost, FaultKind
 from tc66c_server.errors import PortBusyError, PortNotFoundError
 from tc66c_server.poller import LinkState, Poller
 from tc66c_server.ports import PortInfo
+from tc66c_server.runtime import Runtime, ServerSettings
+from tc66c_server.store import SampleStore
 from tc66c_server.transport import SerialMeter
 
 
@@ -219,3 +222,16 @@ def test_a_poller_on_auto_reports_the_usb_identity_and_keeps_its_meter_on_reconn
     finally:
         poller.stop()
     assert usb_payload(LinkState()) is None
+
+
+def test_the_bench_gives_auto_meters_their_rank_and_updates_it_when_ports_change() -> None:
+    bench = BenchConfig(meters=(MeterSpec("a", "auto", 1.0), MeterSpec("b", "auto", 1.0)))
+    runtime = Runtime(ServerSettings(), bench, SampleStore(None))
+    try:
+        assert [m.auto for m in runtime] == [AutoPolicy(0), AutoPolicy(1)]
+        runtime.apply_config({"port": "/dev/ttyACM7"}, "a")
+        assert [m.auto for m in runtime] == [None, AutoPolicy(0, ("/dev/ttyACM7",))]
+        runtime.add_meter({"id": "c", "port": "auto"})
+        assert runtime.meter("c").auto == AutoPolicy(1, ("/dev/ttyACM7",))
+    finally:
+        runtime.stop()
