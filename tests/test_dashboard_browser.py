@@ -3,6 +3,7 @@ server process and the emulator. Never skipped: a missing browser is a failure."
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -119,8 +120,10 @@ def test_window_preset_changes_what_is_requested(open_page: Callable[..., Page])
         "aria-pressed", "true"
     )
     page.wait_for_timeout(500)
-    assert any("/api/data/1m?" in url and "max_points=" in url for url in requested), requested
-    assert any("/api/stats/1m" in url for url in requested), requested
+    # The panels ask for the shown meter's data (api/meters/<id>/...; the first meter here).
+    data = re.compile(r"/api/meters/[\w-]+/data/1m\?.*max_points=")
+    assert any(data.search(url) for url in requested), requested
+    assert any(re.search(r"/api/meters/[\w-]+/stats/1m", url) for url in requested), requested
 
 
 def test_bad_config_shows_its_error_and_a_good_one_applies(
@@ -209,6 +212,10 @@ def test_device_strings_are_shown_as_text_never_markup(browser: Browser, tmp_pat
             expect(device).to_contain_text("<b>!")
             expect(device).to_contain_text("<i>")
             assert device.locator("b, i").count() == 0
+            # The meter's card (the bench overview) shows them as text too.
+            card_device = page.get_by_test_id("card-device")
+            expect(card_device).to_contain_text("<b>!")
+            assert page.get_by_test_id("meter-cards").locator("b, i").count() == 0
         finally:
             context.close()
             srv.stop()

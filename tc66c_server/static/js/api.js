@@ -63,26 +63,49 @@ export function getJson(path, signal) {
   return request(path, { signal, headers: { Accept: "application/json" } });
 }
 
-/** POST a JSON body, sending the remembered write token when there is one. */
-export function postJson(path, body) {
+function writeHeaders() {
   const headers = { "Content-Type": "application/json", Accept: "application/json" };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
-  return request(path, { method: "POST", headers, body: JSON.stringify(body) });
+  return headers;
+}
+
+/** POST a JSON body, sending the remembered write token when there is one. */
+export function postJson(path, body) {
+  return request(path, { method: "POST", headers: writeHeaders(), body: JSON.stringify(body) });
+}
+
+/** DELETE a resource (with the write token); resolves to the answer's JSON body or null. */
+export function deleteJson(path) {
+  return request(path, { method: "DELETE", headers: writeHeaders() });
 }
 
 /**
- * The URL of `api/data/<period>` with its options. With `end` (unix seconds) the period is
- * the one ending then instead of now: a zoomed span.
+ * The API path of `rest` for one meter: `api/meters/<id>/<rest>`, or the seed's route
+ * `api/<rest>` (the first meter) when `meter` is null (a server without `api/meters`).
  */
-export function dataUrl(period, { maxPoints, fields, format, end } = {}) {
+export function meterApi(meter, rest) {
+  return meter ? `api/meters/${encodeURIComponent(meter)}/${rest}` : `api/${rest}`;
+}
+
+/** The URL of a pair's results over `period` (`api/pairs/<id>/<period>`). */
+export function pairUrl(pair, period, { maxPoints } = {}) {
+  const base = `api/pairs/${encodeURIComponent(pair)}/${encodeURIComponent(period)}`;
+  return maxPoints ? `${base}?max_points=${Math.max(2, Math.round(maxPoints))}` : base;
+}
+
+/**
+ * The URL of `api/data/<period>` (of `meter`, see `meterApi`) with its options. With `end`
+ * (unix seconds) the period is the one ending then instead of now: a zoomed span.
+ */
+export function dataUrl(period, { meter = null, maxPoints, fields, format, end } = {}) {
   const params = new URLSearchParams();
   if (fields) params.set("fields", fields);
   if (maxPoints) params.set("max_points", String(Math.max(2, Math.round(maxPoints))));
   if (format) params.set("format", format);
   if (Number.isFinite(end)) params.set("end", end.toFixed(3));
   const query = params.toString();
-  return `api/data/${encodeURIComponent(period)}${query ? `?${query}` : ""}`;
+  return meterApi(meter, `data/${encodeURIComponent(period)}${query ? `?${query}` : ""}`);
 }
 
 /** The URL of the samples between `start` and `end` (unix seconds), as `dataUrl` options. */
@@ -94,15 +117,17 @@ const RETRY_FIRST_MS = 5000;
 const RETRY_MAX_MS = 60000;
 
 /**
- * The live feed: `sample` and `connection` events from `api/stream`. When the stream fails it
- * polls `api/data/latest` every polling interval and tries the stream again later (5 s, then
+ * The live feed: `sample` and `connection` events from `api/stream` (every meter's, each
+ * naming its `meter`). When the stream fails it calls `poll` every polling interval (by
+ * default: `api/data/latest` to `onSample`) and tries the stream again later (5 s, then
  * doubling up to a minute).
  */
 export class LiveFeed {
-  constructor({ onSample, onConnection, onMode }) {
+  constructor({ onSample, onConnection, onMode, poll }) {
     this.onSample = onSample;
     this.onConnection = onConnection;
     this.onMode = onMode || (() => {});
+    this.poll = poll || (async () => this.onSample(await getJson("api/data/latest")));
     this.intervalS = 1;
     this.source = null;
     this.pollTimer = null;
@@ -180,7 +205,7 @@ export class LiveFeed {
     if (this.pollTimer) return;
     const poll = async () => {
       try {
-        this.onSample(await getJson("api/data/latest"));
+        await this.poll();
       } catch {
         // No sample yet (503) or server away: the status poll reports it.
       }

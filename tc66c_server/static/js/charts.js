@@ -1,6 +1,7 @@
-// The three synchronised uPlot charts (current, power, voltage) over one SeriesBuffer: drawing,
-// axes in the page's locale, the cursor read-out, and turning mouse gestures into zoom / pan
-// requests. What range to show is decided by timeline.js.
+// The three synchronised uPlot charts (current, power, voltage) over one SeriesBuffer (one
+// meter: average line and min-max band) or a BenchSeries (every meter: one line each, in the
+// meter's colour): drawing, axes in the page's locale, the cursor read-out, and turning
+// mouse gestures into zoom / pan requests. What range to show is decided by timeline.js.
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
 import { formatClock, formatDateTime, formatDay, formatNumber, formatQuantity } from "./format.js";
@@ -15,6 +16,11 @@ const MIN_SELECT_PX = 4;
 
 function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+/** The CSS variable of a meter colour slot (see bench.js `colourSlot`). */
+export function meterColourVar(slot) {
+  return `--m${slot}`;
 }
 
 /** "r g b" from a CSS variable as an rgba() colour. */
@@ -44,7 +50,8 @@ function valueTicks(u, splits, axisIdx, space, incr) {
 export class ChartGroup {
   /**
    * @param {Record<string, HTMLElement>} figures chart container per quantity key
-   * @param {import("./series.js").SeriesBuffer} buffer the data, shared by all charts
+   * @param {import("./series.js").SeriesBuffer} buffer the data, shared by all charts (see
+   *   `setSource` for every meter's)
    * @param {{onZoom: Function, onPan: Function, onPanEnd: Function, onReset: Function,
    *   onResize?: Function}} handlers
    */
@@ -58,7 +65,13 @@ export class ChartGroup {
     for (const fig of Object.values(figures)) this.observer.observe(fig.querySelector(".plot"));
   }
 
-  /** (Re)create the charts: at start, and when the theme or the language changes. */
+  /** Plot another source (a SeriesBuffer or a BenchSeries) from now on. */
+  setSource(source) {
+    this.buffer = source;
+    this.build();
+  }
+
+  /** (Re)create the charts: at start, and when the theme, language or source changes. */
   build() {
     this.destroy();
     for (const key of CHART_KEYS) {
@@ -89,6 +102,7 @@ export class ChartGroup {
   update(range) {
     this.range = range;
     const points = String(this.buffer.pointCount);
+    if (this.buffer.multi) this.buffer.join();
     for (const key of CHART_KEYS) {
       const u = this.plots[key];
       if (!u) continue;
@@ -126,24 +140,26 @@ export class ChartGroup {
       font: `12px ${cssVar("--font-ui")}`,
       labelFont: `12px ${cssVar("--font-ui")}`,
     };
+    const line = { width: 1.5, spanGaps: false, points: { show: false } };
+    const multi = Boolean(this.buffer.multi);
+    const series = multi
+      ? this.buffer.meters.map((m) => ({
+          ...line,
+          label: m.name,
+          stroke: rgba(meterColourVar(m.slot), 1),
+        }))
+      : [
+          { ...line, label: t(`q.${key}`), stroke: rgba(color, 1) },
+          { ...line, label: "min", stroke: rgba(color, 0.3), width: 1 },
+          { ...line, label: "max", stroke: rgba(color, 0.45), width: 1 },
+        ];
     return {
       width: Math.max(100, target.clientWidth),
       height: Math.max(100, target.clientHeight),
       legend: { show: false },
       scales: { x: { time: true } },
-      series: [
-        {},
-        {
-          label: t(`q.${key}`),
-          stroke: rgba(color, 1),
-          width: 1.5,
-          spanGaps: false,
-          points: { show: false },
-        },
-        { label: "min", stroke: rgba(color, 0.3), width: 1, spanGaps: false, points: { show: false } },
-        { label: "max", stroke: rgba(color, 0.45), width: 1, spanGaps: false, points: { show: false } },
-      ],
-      bands: [{ series: [3, 2], fill: rgba(color, 0.14) }],
+      series: [{}, ...series],
+      bands: multi ? [] : [{ series: [3, 2], fill: rgba(color, 0.14) }],
       axes: [
         { ...axis, values: timeTicks, space: (u, i, min, max, plotPx) => (plotPx < 450 ? 40 : 80) },
         {
@@ -157,7 +173,7 @@ export class ChartGroup {
       cursor: {
         sync: { key: SYNC_KEY, setSeries: false },
         drag: { x: true, y: false, setScale: false },
-        points: { size: 7, fill: rgba(color, 1) },
+        points: multi ? { size: 7 } : { size: 7, fill: rgba(color, 1) },
         bind: {
           dblclick: () => () => {
             this.handlers.onReset();
@@ -210,6 +226,10 @@ export class ChartGroup {
    * on screen.
    */
   #readout(u, key) {
+    if (this.buffer.multi) {
+      this.#benchReadout(u, key);
+      return;
+    }
     const out = this.figures[key].querySelector(".chart-readout");
     const b = this.buffer;
     let i = u.cursor.idx;
@@ -237,6 +257,33 @@ export class ChartGroup {
       })}`;
     }
     out.textContent = text;
+    out.dataset.cursor = hovering ? "on" : "off";
+  }
+
+  /** Every meter's value under the cursor (else at the right edge), named. */
+  #benchReadout(u, key) {
+    const out = this.figures[key].querySelector(".chart-readout");
+    const b = this.buffer;
+    const x = b.x;
+    let i = u.cursor.idx;
+    const hovering = i !== null && i !== undefined && i < x.length;
+    if (!hovering) {
+      const right = this.range ? this.range.max : Infinity;
+      i = x.length - 1;
+      while (i > 0 && x[i] > right) i -= 1;
+    }
+    if (i < 0 || i >= x.length) {
+      out.textContent = "";
+      return;
+    }
+    const loc = locale();
+    const unit = BY_KEY[key].unit;
+    const time = b.bucketS >= 60 ? formatDateTime(loc, x[i]) : formatClock(loc, x[i], "ds");
+    const parts = b.meters.map((m, n) => {
+      const v = b.valueAt(key, n, i);
+      return `${m.name} ${v === null ? "—" : `${formatQuantity(loc, key, v)} ${unit}`}`;
+    });
+    out.textContent = `${time}  ${parts.join(" · ")}`;
     out.dataset.cursor = hovering ? "on" : "off";
   }
 }

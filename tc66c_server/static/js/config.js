@@ -1,8 +1,9 @@
-// The configuration form: port (from `api/ports`, or typed; `auto`, `demo`), polling interval
-// and retention, saved with `POST api/config`. The server validates; its message for each bad
-// field is shown next to that field. A 403 asks for the write token.
+// The configuration form of the selected meter: port (from `api/ports`, or typed; `auto`,
+// `demo`), polling interval and (the server's) retention, saved with
+// `POST api/meters/<id>/config`. The server validates; its message for each bad field is
+// shown next to that field. A 403 asks for the write token.
 
-import { ApiError, getJson, getToken, postJson, setToken } from "./api.js";
+import { ApiError, getJson, getToken, meterApi, postJson, setToken } from "./api.js";
 import { byTestId, el, setText } from "./dom.js";
 import { formatPlain, parseDecimal } from "./format.js";
 import { locale, t } from "./i18n.js";
@@ -26,6 +27,8 @@ export class ConfigForm {
     this.datalist = form.querySelector("#port-list");
     this.detected = byTestId("config-detected", form);
     this.config = null; // the server's configuration, once read
+    this.meter = null; // null: the seed's route (the first meter)
+    this.started = false;
     this.ports = [];
     this.dirty = false;
     this.messageKey = null;
@@ -45,12 +48,26 @@ export class ConfigForm {
   }
 
   async start() {
+    this.started = true;
     await Promise.all([this.loadConfig(), this.loadPorts()]);
   }
 
+  /** Show and change another meter's settings (its values replace anything typed). */
+  setMeter(id) {
+    if (id === this.meter) return;
+    this.meter = id;
+    this.config = null;
+    this.messageKey = null;
+    this.#clearErrors();
+    setText(this.message, "");
+    if (this.started) this.loadConfig();
+  }
+
   async loadConfig() {
+    const meter = this.meter;
     try {
-      const config = await getJson("api/config");
+      const config = await getJson(meterApi(meter, "config"));
+      if (meter !== this.meter) return;
       this.#fill(config);
       this.onConfig(config, false);
     } catch {
@@ -86,7 +103,7 @@ export class ConfigForm {
     this.submitButton.disabled = true;
     this.#say("config.saving", "info");
     try {
-      const config = await postJson("api/config", changes);
+      const config = await postJson(meterApi(this.meter, "config"), changes);
       this.dirty = false;
       this.#fill(config);
       this.#say("config.saved", "success");

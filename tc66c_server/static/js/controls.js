@@ -1,6 +1,6 @@
-// The chart toolbar: window preset buttons, pan / zoom / reset / pause buttons, the status
-// line, and the CSV export link of what is on screen. It renders state and reports clicks;
-// timeline.js decides what they do.
+// The chart toolbar: window preset buttons, pan / zoom / reset / pause buttons, the
+// all-meters switch and its legend, the status line, and the CSV export link of what is on
+// screen. It renders state and reports clicks; timeline.js decides what they do.
 
 import { dataUrl, rangeUrl } from "./api.js";
 import { el, setText } from "./dom.js";
@@ -11,11 +11,15 @@ export class ChartControls {
   /**
    * @param {HTMLElement} windowGroup the preset buttons' container
    * @param {HTMLElement} toolbar the buttons, status line and export link
+   * @param {HTMLElement | null} legend the meters' colours in the all-meters view
    * @param {{onWindow: (period: string) => void, onAction: (action: string) => void}} handlers
    */
-  constructor(windowGroup, toolbar, { onWindow, onAction }) {
+  constructor(windowGroup, toolbar, legend, { onWindow, onAction }) {
     this.windowGroup = windowGroup;
     this.toolbar = toolbar;
+    this.legend = legend;
+    this.legendKey = "";
+    this.allButton = toolbar.querySelector('[data-action="all-meters"]');
     this.onWindow = onWindow;
     this.exportLink = toolbar.querySelector('[data-testid="export-csv"]');
     this.statusEl = toolbar.querySelector('[data-testid="chart-status"]');
@@ -55,9 +59,10 @@ export class ChartControls {
 
   /**
    * Show the view's state: `following` live or not, `zoomed`, `loadState` ("loading",
-   * "ready", "error"); the export link covers `period`, narrowed to `view` when not following.
+   * "ready", "error"), every meter or one (`allMeters`, of `meters`); the export link covers
+   * `meter`'s `period`, narrowed to `view` when not following.
    */
-  render({ following, zoomed, loadState, period, view }) {
+  render({ following, zoomed, loadState, period, view, meter = null, meters = [], allMeters }) {
     this.resetButton.disabled = !zoomed;
     this.followButton.dataset.following = String(following);
     setText(this.followButton, following ? t("charts.pause") : t("charts.follow"));
@@ -69,10 +74,40 @@ export class ChartControls {
     setText(this.statusEl, t(`charts.status.${status}`));
     this.toolbar.dataset.following = String(following);
 
-    const csv = { format: "csv", fields: "all" };
+    const csv = { meter, format: "csv", fields: "all" };
     const href = following || !view ? dataUrl(period, csv) : rangeUrl(view.min, view.max, csv);
     this.exportLink.setAttribute("href", href);
     const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
-    this.exportLink.setAttribute("download", `tc66c-${stamp}-${period}.csv`);
+    // With several meters the file says whose samples it holds.
+    const tag = meter && meters.length > 1 ? `${safeName(meter)}-` : "";
+    this.exportLink.setAttribute("download", `tc66c-${tag}${stamp}-${period}.csv`);
+    this.exportLink.title = meter && meters.length > 1 ? t("charts.export_meter", { meter }) : "";
+    this.#renderBench(meters, Boolean(allMeters));
   }
+
+  /** The all-meters switch (offered from two meters) and the legend of the meters' colours. */
+  #renderBench(meters, allMeters) {
+    if (this.allButton) {
+      this.allButton.hidden = meters.length < 2;
+      this.allButton.setAttribute("aria-pressed", String(allMeters));
+      setText(this.allButton, t("charts.all_meters"));
+    }
+    if (!this.legend) return;
+    this.legend.hidden = !allMeters;
+    const key = allMeters ? JSON.stringify(meters) : "";
+    if (key === this.legendKey) return;
+    this.legendKey = key;
+    this.legend.replaceChildren();
+    if (!allMeters) return;
+    for (const m of meters) {
+      const item = el("span", { class: `legend-item m-c${m.slot}`, "data-meter": m.id });
+      item.append(el("span", { class: "legend-swatch", "aria-hidden": "true" }), m.name);
+      this.legend.append(item);
+    }
+  }
+}
+
+/** A meter id fit for a file name (ids are letters, digits, "-" and "_" already). */
+function safeName(id) {
+  return String(id).replace(/[^A-Za-z0-9_-]/g, "_");
 }

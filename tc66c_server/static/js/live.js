@@ -34,6 +34,13 @@ export class LivePanel {
     this.render();
   }
 
+  /** Forget the shown sample (another meter was chosen). */
+  clear() {
+    this.sample = null;
+    this.noData = false;
+    this.render();
+  }
+
   /** The server has no sample at all yet (503 from `api/data/latest`). */
   showNoData() {
     if (this.sample) return;

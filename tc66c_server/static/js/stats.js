@@ -1,7 +1,8 @@
 // The statistics panel: min / average / max of V, I, P, energy and charge over the selected
-// window, from `api/stats/<window>`, refreshed every few seconds.
+// window, from `api/meters/<id>/stats/<window>` (the selected meter), refreshed every few
+// seconds.
 
-import { getJson } from "./api.js";
+import { getJson, meterApi } from "./api.js";
 import { el, setText } from "./dom.js";
 import { formatDuration, formatNumber, formatQuantity } from "./format.js";
 import { locale, t } from "./i18n.js";
@@ -18,6 +19,7 @@ export class StatsPanel {
     this.body = root.querySelector("tbody");
     this.totals = root.querySelector(".stats-totals");
     this.period = "5m";
+    this.meter = null; // null: the seed's route (the first meter)
     this.stats = null;
     this.failed = false;
     this.controller = null;
@@ -27,6 +29,16 @@ export class StatsPanel {
   start() {
     this.refresh();
     this.timer = setInterval(() => this.refresh(), REFRESH_MS);
+  }
+
+  /** Show another meter's statistics (fetched at once once started). */
+  setMeter(id) {
+    if (id === this.meter) return;
+    this.meter = id;
+    this.stats = null;
+    if (!this.timer) return;
+    this.render();
+    this.refresh();
   }
 
   /** Show the statistics of another window (fetched at once). */
@@ -43,8 +55,8 @@ export class StatsPanel {
     const controller = new AbortController();
     this.controller = controller;
     try {
-      const stats = await getJson(`api/stats/${encodeURIComponent(this.period)}`,
-        controller.signal);
+      const path = meterApi(this.meter, `stats/${encodeURIComponent(this.period)}`);
+      const stats = await getJson(path, controller.signal);
       this.stats = stats;
       this.failed = false;
     } catch (err) {

@@ -1,8 +1,10 @@
-// What the charts show: the selected window, following live or paused, zoom and pan, loading
-// history from the API and appending live samples. The drawing is charts.js, the data
-// columns series.js, the toolbar controls.js.
+// What the charts show: the selected meter (or every meter of the bench on shared axes), the
+// window, following live or paused, zoom and pan, loading history from the API and appending
+// live samples. The drawing is charts.js, the data columns series.js and benchseries.js, the
+// toolbar controls.js.
 
 import { dataUrl, getJson, rangeUrl } from "./api.js";
+import { BenchSeries } from "./benchseries.js";
 import { ChartGroup, CHART_KEYS } from "./charts.js";
 import { noteServerNow, serverNow } from "./clock.js";
 import { ChartControls } from "./controls.js";
@@ -11,6 +13,7 @@ import { SeriesBuffer } from "./series.js";
 import { availableWindows, DEFAULT_WINDOW, periodSeconds, pickWindow } from "./windows.js";
 
 const STORAGE_KEY = "tc66c.window";
+const ALL_METERS_KEY = "tc66c.allMeters";
 /** Reload the whole window this often while following, to stay in step with the server. */
 const RESYNC_MS = 10 * 60 * 1000;
 /** Reload when the chart width changed by more than this fraction. */
@@ -21,15 +24,22 @@ const LOAD_RETRY_MS = 5000;
 export class Timeline {
   /**
    * @param {{figures: Record<string, HTMLElement>, windowGroup: HTMLElement,
-   *   toolbar: HTMLElement, onWindowChange: (period: string) => void}} parts
+   *   toolbar: HTMLElement, legend?: HTMLElement, onWindowChange: (period: string) => void}} parts
    */
-  constructor({ figures, windowGroup, toolbar, onWindowChange }) {
+  constructor({ figures, windowGroup, toolbar, legend = null, onWindowChange }) {
     this.onWindowChange = onWindowChange;
-    this.controls = new ChartControls(windowGroup, toolbar, {
+    this.controls = new ChartControls(windowGroup, toolbar, legend, {
       onWindow: (period) => this.setWindow(period),
       onAction: (action) => this.#action(action),
     });
     this.buffer = new SeriesBuffer(CHART_KEYS);
+    this.bench = new BenchSeries(CHART_KEYS);
+    this.meter = null; // the meter shown (null: the seed's routes, the first meter)
+    this.meters = []; // the bench, [{id, slot, name}], for the all-meters view
+    this.wantAll = readStoredFlag(ALL_METERS_KEY);
+    this.started = false;
+    this.multi = false; // every meter on the charts (wanted and the bench has several)
+    this.pending = false; // live samples not drawn yet (the all-meters view draws on ticks)
     this.charts = new ChartGroup(figures, this.buffer, {
       onZoom: (min, max) => this.zoomTo(min, max),
       onPan: (min, max) => this.panTo(min, max),
@@ -58,6 +68,9 @@ export class Timeline {
   }
 
   start() {
+    this.started = true;
+    this.multi = this.#multiWanted();
+    this.charts.buffer = this.multi ? this.bench : this.buffer;
     this.charts.build();
     this.#renderWindows();
     this.#renderControls();
@@ -66,6 +79,49 @@ export class Timeline {
     this.resyncTimer = setInterval(() => {
       if (this.following) this.load();
     }, RESYNC_MS);
+  }
+
+  /** Show another meter (its history, its live samples, its CSV export). */
+  setMeter(id) {
+    if (id === this.meter) return;
+    this.meter = id;
+    this.recent = [];
+    this.rangeSupported = true;
+    if (this.multi) {
+      this.#renderControls();
+      return;
+    }
+    this.buffer.clear();
+    if (!this.started) return;
+    this.charts.update(this.charts.range);
+    this.follow(); // also drops an answer still on its way for the other meter
+  }
+
+  /** Follow the bench's meters ([{id, slot, name}]): the all-meters view draws each. */
+  setMeters(meters) {
+    const same = JSON.stringify(meters) === JSON.stringify(this.meters);
+    this.meters = meters;
+    if (!same) this.bench.setMeters(meters);
+    const multi = this.#multiWanted();
+    if (multi !== this.multi) this.#switchView(multi);
+    else if (!same && this.multi && this.started) {
+      this.charts.build();
+      this.load();
+    }
+    this.#renderControls();
+  }
+
+  /** Show every meter on shared axes (true) or only the selected one. */
+  setAllMeters(on) {
+    this.wantAll = Boolean(on);
+    try {
+      localStorage.setItem(ALL_METERS_KEY, this.wantAll ? "1" : "0");
+    } catch {
+      // Not remembered when storage is disabled.
+    }
+    const multi = this.#multiWanted();
+    if (multi !== this.multi) this.#switchView(multi);
+    this.#renderControls();
   }
 
   /** Offer the windows the retention (minutes) can fill; move to a shorter one if needed. */
@@ -107,12 +163,16 @@ export class Timeline {
 
   /** Load the whole window from the API at about one point per pixel. */
   async load() {
+    if (this.multi) {
+      await this.#loadBench();
+      return;
+    }
     const seq = ++this.seq;
     const width = this.charts.plotWidth();
     this.#setLoadState("loading");
     let answer;
     try {
-      answer = await getJson(dataUrl(this.period, { maxPoints: width }));
+      answer = await getJson(dataUrl(this.period, { meter: this.meter, maxPoints: width }));
     } catch {
       if (seq !== this.seq) return;
       this.#setLoadState("error");
@@ -139,27 +199,36 @@ export class Timeline {
     this.bufferRange = this.loaded;
     this.lastLoadWidth = width;
     // Samples that arrived while the request was out and are newer than its answer.
-    for (const [ts, sample] of this.recent) if (ts > this.loadedUntil) this.buffer.append(ts, sample);
+    for (const [ts, sample, id] of this.recent) {
+      if (ts > this.loadedUntil && this.#isShown(id)) this.buffer.append(ts, sample);
+    }
     this.#setLoadState("ready");
     if (this.following) this.#advance();
     else this.charts.update(this.view);
   }
 
-  /** Take a live sample (stream or polling). */
-  onSample(sample) {
+  /** Take a live sample (stream or polling) of meter `id` (null: the shown meter). */
+  onSample(sample, id = null) {
     const ts = parseTimestamp(sample.timestamp);
     if (!Number.isFinite(ts)) return;
     if (Number.isFinite(sample.age_s)) noteServerNow(ts + sample.age_s);
-    this.recent.push([ts, sample]);
-    if (this.recent.length > RECENT_SAMPLES) this.recent.shift();
+    this.recent.push([ts, sample, id]);
+    if (this.recent.length > RECENT_SAMPLES * Math.max(1, this.meters.length)) this.recent.shift();
     if (!this.following || ts <= this.loadedUntil) return;
+    if (this.multi) {
+      // Every meter's samples: drawn on the next tick, not once per sample.
+      if (this.bench.append(id ?? this.meter, ts, sample)) this.pending = true;
+      return;
+    }
+    if (!this.#isShown(id)) return;
     this.buffer.append(ts, sample);
     this.#advance();
   }
 
   /** Keep the time axis moving while following, even when no sample comes (meter away). */
   tick() {
-    if (this.following && performance.now() - this.lastAdvance > 900) this.#advance();
+    if (!this.following) return;
+    if (this.pending || performance.now() - this.lastAdvance > 900) this.#advance();
   }
 
   /** Zoom to [min, max] (unix seconds): pauses following. */
@@ -235,9 +304,71 @@ export class Timeline {
 
   #advance() {
     this.lastAdvance = performance.now();
+    this.pending = false;
     const range = this.#liveRange();
-    this.buffer.trimBefore(range.min - this.buffer.bucketS);
+    const source = this.multi ? this.bench : this.buffer;
+    source.trimBefore(range.min - source.bucketS);
     this.charts.update(range);
+  }
+
+  /** Whether a sample of meter `id` belongs on the single-meter charts. */
+  #isShown(id) {
+    return id === null || id === undefined || this.meter === null || id === this.meter;
+  }
+
+  #multiWanted() {
+    return this.wantAll && this.meters.length > 1;
+  }
+
+  #switchView(multi) {
+    this.multi = multi;
+    if (!this.started) return; // start() builds the charts for the view chosen by then
+    this.rangeSupported = true;
+    this.charts.setSource(multi ? this.bench : this.buffer);
+    this.follow();
+  }
+
+  /** Every meter's window at about one point per pixel (the all-meters view). */
+  async #loadBench() {
+    const seq = ++this.seq;
+    const width = this.charts.plotWidth();
+    const meters = this.meters.map((m) => m.id);
+    this.#setLoadState("loading");
+    const answers = await Promise.allSettled(
+      meters.map((id) => getJson(dataUrl(this.period, { meter: id, maxPoints: width }))),
+    );
+    if (seq !== this.seq || !this.multi) return;
+    if (answers.every((a) => a.status === "rejected")) {
+      this.#setLoadState("error");
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => {
+        if (this.following && seq === this.seq) this.load();
+      }, LOAD_RETRY_MS);
+      return;
+    }
+    let end = -Infinity;
+    let start = Infinity;
+    answers.forEach((a, i) => {
+      if (a.status !== "fulfilled") return;
+      const answer = a.value;
+      end = Math.max(end, parseTimestamp(answer.end_time));
+      start = Math.min(start, parseTimestamp(answer.start_time));
+      this.bench.load(meters[i], answer.data || [], answer.bucket_seconds || 0, this.intervalS);
+    });
+    if (Number.isFinite(end)) noteServerNow(end);
+    this.loadedUntil = Number.isFinite(end) ? end : serverNow();
+    this.loaded = {
+      min: Number.isFinite(start) ? start : this.loadedUntil - this.windowS,
+      max: this.loadedUntil,
+    };
+    this.bufferRange = this.loaded;
+    this.lastLoadWidth = width;
+    for (const [ts, sample, id] of this.recent) {
+      if (ts > this.loadedUntil) this.bench.append(id ?? this.meter, ts, sample);
+    }
+    this.#setLoadState("ready");
+    if (this.following) this.#advance();
+    else this.charts.update(this.view);
   }
 
   /** Show [min, max] kept inside the loaded window. */
@@ -255,14 +386,15 @@ export class Timeline {
   /** Fetch the zoomed span at full resolution (`end` narrows the period to the view). */
   async #refine() {
     const v = this.view;
-    if (!v || !this.rangeSupported || !this.zoomed) return;
+    // The all-meters view zooms into the window's data as loaded.
+    if (!v || !this.rangeSupported || !this.zoomed || this.multi) return;
     const width = this.charts.plotWidth();
     const wanted = Math.max(this.intervalS, (v.max - v.min) / width);
     if (this.buffer.bucketS <= wanted * 2 && this.#covers(v)) return;
     const seq = ++this.seq;
     let answer;
     try {
-      answer = await getJson(rangeUrl(v.min, v.max, { maxPoints: width }));
+      answer = await getJson(rangeUrl(v.min, v.max, { meter: this.meter, maxPoints: width }));
     } catch {
       return;
     }
@@ -298,6 +430,7 @@ export class Timeline {
       "zoom-out": () => this.zoomBy(2),
       "reset-zoom": () => this.follow(),
       follow: () => (this.following ? this.pause() : this.follow()),
+      "all-meters": () => this.setAllMeters(!this.wantAll),
     };
     actions[name]?.();
   }
@@ -318,7 +451,18 @@ export class Timeline {
       loadState: this.loadState,
       period: this.period,
       view: this.view,
+      meter: this.meter,
+      meters: this.meters,
+      allMeters: this.multi,
     });
+  }
+}
+
+function readStoredFlag(key) {
+  try {
+    return localStorage.getItem(key) === "1";
+  } catch {
+    return false;
   }
 }
 
