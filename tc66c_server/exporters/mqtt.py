@@ -170,6 +170,11 @@ class MqttSink:
         client.disconnect()
         client.loop_stop()
 
+    def backlog(self) -> tuple[int, int]:
+        """States and events waiting to be published (bounded: one state per meter)."""
+        with self._lock:
+            return len(self._samples), len(self._events)
+
     # -- paho callbacks (the client's network thread) ---------------------------------
     def _on_connect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
