@@ -168,7 +168,11 @@ class MqttSink:
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(CLOSE_TIMEOUT_S)
         client.disconnect()
-        client.loop_stop()
+        # The network thread may be inside a connection attempt to an unreachable host
+        # (seconds): stopping it is not worth holding up the server's shutdown.
+        stopper = threading.Thread(target=client.loop_stop, name="tc66c-mqtt-stop", daemon=True)
+        stopper.start()
+        stopper.join(CLOSE_TIMEOUT_S)
 
     def backlog(self) -> tuple[int, int]:
         """States and events waiting to be published (bounded: one state per meter)."""
