@@ -1,8 +1,10 @@
 """Take the README's dashboard screenshots (desktop and phone, light and dark) into docs/.
 
 Usage: python scripts/screenshots.py [--warmup SECONDS]
-Runs the real server in demo mode, lets the simulated bench session play for a while so
-the charts show the PD steps, then photographs the page with Debian's Chromium.
+Runs the real server in demo mode (two simulated meters around a simulated converter, paired),
+lets the simulated bench session play for a while so the charts show the PD steps, then
+photographs the page with Debian's Chromium; plus one whole desktop page with every meter on
+the charts and the pair view (``screenshot-bench-*.png``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "desktop": {"viewport": {"width": 1280, "height": 1000}},
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
 }
 
@@ -64,6 +66,13 @@ def main() -> int:
                     out = ROOT / "docs" / f"screenshot-{name}-{scheme}.png"
                     page.screenshot(path=str(out), full_page=name == "phone")
                     print(out)
+                    if name == "desktop":
+                        # Every meter on the charts, and the pair view below them.
+                        page.get_by_test_id("all-meters").click()
+                        page.wait_for_timeout(2500)
+                        out = ROOT / "docs" / f"screenshot-bench-{scheme}.png"
+                        page.screenshot(path=str(out), full_page=True)
+                        print(out)
                     context.close()
             browser.close()
     finally:

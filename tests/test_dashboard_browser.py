@@ -82,6 +82,11 @@ def test_page_loads_connected_without_console_errors(open_page: Callable[..., Pa
     expect(page.get_by_test_id("device")).to_contain_text("1.18")
     expect(page.get_by_test_id("demo-badge")).to_be_hidden()
     expect(page.get_by_test_id("age")).to_have_attribute("data-stale", "false")
+    # One meter: a single compact card, no all-meters switch, no pairs.
+    expect(page.get_by_test_id("meter-card")).to_have_count(1)
+    expect(page.get_by_test_id("all-meters")).to_be_hidden()
+    expect(page.get_by_test_id("pairs")).to_be_hidden()
+    expect(page.get_by_test_id("meter-remove")).to_be_hidden()
 
 
 def test_live_values_match_the_api(open_page: Callable[..., Page], server: Server) -> None:

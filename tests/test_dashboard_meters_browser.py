@@ -88,6 +88,10 @@ def test_selecting_a_card_switches_the_panels_to_that_meter(
     open_page: Callable[..., Page], server: Server
 ) -> None:
     page = open_page()
+    # The first meter's panels have loaded: what is asked from here on is for the click.
+    expect(page.get_by_test_id("chart-power")).not_to_have_attribute("data-points", "0")
+    expect(page.get_by_test_id("stats")).to_have_attribute("data-state", "ready")
+    page.wait_for_load_state("networkidle")
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     out = page.locator("[data-testid='meter-card'][data-meter='out']")
@@ -154,6 +158,27 @@ def test_pair_view_shows_the_converter_efficiency(open_page: Callable[..., Page]
     expect(pair.get_by_test_id("pair-calibrated")).to_be_hidden()
     with page.expect_response(lambda r: "/api/pairs/in-out/10m" in r.url):
         page.get_by_test_id("pair-window").locator("[data-window='10m']").click()
+
+
+def test_pair_calibration_is_shown_as_applied_until_cleared(
+    open_page: Callable[..., Page], server: Server
+) -> None:
+    page = open_page()
+    pair = page.locator("[data-testid='pair'][data-pair='in-out']")
+    expect(pair).to_have_attribute("data-state", "ready")
+    pair.get_by_test_id("pair-calibrate").click()
+    expect(pair.get_by_test_id("pair-ask")).to_contain_text("back to back")
+    pair.get_by_test_id("pair-ask-yes").click()
+    try:
+        expect(pair.get_by_test_id("pair-calibrated")).to_be_visible()
+        expect(pair.get_by_test_id("pair-calibration")).to_contain_text("Calibration applied")
+        assert httpx.get(f"{server.url}/api/pairs").json()["pairs"][0]["calibration"] is not None
+        pair.get_by_test_id("pair-clear-calibration").click()
+        expect(pair.get_by_test_id("pair-calibrated")).to_be_hidden()
+        expect(pair.get_by_test_id("pair-calibration")).to_contain_text("Not calibrated")
+    finally:
+        httpx.delete(f"{server.url}/api/pairs/in-out/calibration")
+    assert httpx.get(f"{server.url}/api/pairs").json()["pairs"][0]["calibration"] is None
 
 
 def test_add_meter_with_a_bad_port_shows_the_field_error(

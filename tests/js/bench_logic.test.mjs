@@ -74,6 +74,13 @@ test("the add-meter body sends the port always, the name and interval when typed
   });
 });
 
+test("an add-meter error names its form field, bare or by its place in the saved config", () => {
+  assert.equal(bench.meterFieldName("port"), "port");
+  assert.equal(bench.meterFieldName("meters[2].port"), "port");
+  assert.equal(bench.meterFieldName("meters[10].polling_interval"), "polling_interval");
+  assert.equal(bench.meterFieldName("body"), "body");
+});
+
 test("efficiency as a percentage, missing as a dash", () => {
   assert.equal(pairs.formatEfficiency("en", 0.8734), "87.3%");
   assert.equal(pairs.formatEfficiency("fr", 0.8734).replace(/\s/g, " "), "87,3 %");
@@ -93,6 +100,10 @@ test("cable resistance in milliohms below an ohm, ohms above, a dash without cur
   assert.equal(pairs.formatWatts("en", 0.41234), "0.412 W");
   assert.equal(pairs.formatWattHours("en", 0.012345), "0.0123 Wh");
   assert.equal(pairs.formatWatts("en", null), "—");
+  assert.equal(pairs.formatVoltageOffset("en", 0.0125), "12.5 mV");
+  assert.equal(pairs.formatVoltageOffset("en", -0.002), "-2.0 mV");
+  assert.equal(pairs.formatVoltageOffset("fr", 6.7924), "6,792 V");
+  assert.equal(pairs.formatVoltageOffset("en", null), "—");
 });
 
 test("a calibration is shown only when it is in force", () => {

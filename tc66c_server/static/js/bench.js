@@ -53,6 +53,14 @@ export function writeErrorKey(err) {
 }
 
 /**
+ * The form field an error of `POST api/meters` is about: its `details.fields` key, as the
+ * bare name (`port`) or the saved config's path (`meters[2].port`).
+ */
+export function meterFieldName(key) {
+  return String(key).replace(/^meters\[\d+\]\./, "");
+}
+
+/**
  * The body of `POST api/meters` from the add-meter form's texts: the port always (the server
  * names what is wrong with it), the id and interval only when typed; `parseNumber` reads the
  * interval in the page's locale (a text that is not a number goes as typed).

@@ -29,8 +29,8 @@ function rgba(name, alpha) {
   return `rgba(${r}, ${g}, ${b}, ${alpha})`;
 }
 
-/** Time tick labels in the page locale, precise enough for the tick spacing. */
-function timeTicks(u, splits, axisIdx, space, incrS) {
+/** Time tick labels in the page locale, precise enough for the tick spacing (uPlot `values`). */
+export function timeTicks(u, splits, axisIdx, space, incrS) {
   const loc = locale();
   return splits.map((ts) => {
     if (incrS >= 86400) return formatDay(loc, ts);

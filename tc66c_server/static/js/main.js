@@ -69,6 +69,7 @@ async function main() {
   let meters = null;
   /** The meter the detail panels show (null: the seed's routes, the first meter). */
   let selected = null;
+  let knownIds = "";
 
   const feed = new LiveFeed({
     onSample,
@@ -122,7 +123,9 @@ async function main() {
     pairs.setMeters(benchView());
     if (next !== selected) select(next);
     renderTags();
-    if (started) pairs.loadPairs(); // a removed meter takes its pairs with it
+    // A removed meter takes its pairs with it.
+    if (started && ids.join("\n") !== knownIds) pairs.loadPairs();
+    knownIds = ids.join("\n");
   }
 
   /** Show meter `id` in the detail panels; from a card click it also goes in the URL. */
@@ -138,8 +141,8 @@ async function main() {
     if (!started) return;
     live.clear();
     const known = (meters || []).find((m) => m.id === id);
-    if (known && known.last_sample) live.show(known.last_sample);
-    else firstSample();
+    if (known && known.last_sample) live.show(known.last_sample); // at once, then fresh
+    firstSample();
     refreshStatus();
   }
 

@@ -3,7 +3,7 @@
 // to that field, as in the settings form.
 
 import { ApiError, postJson } from "./api.js";
-import { newMeterBody, writeErrorKey } from "./bench.js";
+import { meterFieldName, newMeterBody, writeErrorKey } from "./bench.js";
 import { byTestId, setText } from "./dom.js";
 import { parseDecimal } from "./format.js";
 import { t } from "./i18n.js";
@@ -77,7 +77,8 @@ export class AddMeterForm {
     }
     const other = [];
     let first = null;
-    for (const [name, text] of Object.entries(fields)) {
+    for (const [key, text] of Object.entries(fields)) {
+      const name = meterFieldName(key);
       if (name in FIELDS) {
         const input = byTestId(FIELDS[name], this.form);
         const box = byTestId(`add-error-${name}`, this.form);
@@ -86,7 +87,7 @@ export class AddMeterForm {
         input.setAttribute("aria-invalid", "true");
         first = first || input;
       } else {
-        other.push(`${name}: ${text}`);
+        other.push(`${key}: ${text}`);
       }
     }
     this.#say("bench.add_invalid", "error", { details: other.join("; ") });

@@ -125,7 +125,9 @@ export class Overview {
       const box = el("span", { class: `cv q-${key}` });
       const label = el("span", { class: "cv-label" });
       nums[key] = el("span", { class: "cv-num", "data-testid": `card-${key}`, "data-value": "" }, "—");
-      box.append(label, nums[key], el("span", { class: "cv-unit" }, unit));
+      const reading = el("span", { class: "cv-reading" });
+      reading.append(nums[key], el("span", { class: "cv-unit" }, unit));
+      box.append(label, reading);
       values.append(box);
       nums[`${key}Label`] = label;
     }

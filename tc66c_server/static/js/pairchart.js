@@ -2,8 +2,8 @@
 // the instantaneous efficiency (%, right axis) over the pair's window.
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
-import { meterColourVar } from "./charts.js";
-import { formatClock, formatNumber } from "./format.js";
+import { meterColourVar, timeTicks } from "./charts.js";
+import { formatNumber } from "./format.js";
 import { locale, t } from "./i18n.js";
 
 function cssVar(name) {
@@ -89,14 +89,10 @@ export class PairChart {
         {},
         { ...line, label: t("pairs.power_in"), scale: "W", stroke: rgb(meterColourVar(this.slots.input)) },
         { ...line, label: t("pairs.power_out"), scale: "W", stroke: rgb(meterColourVar(this.slots.output)) },
-        { ...line, label: t("pairs.efficiency"), scale: "pct", stroke: rgb("--text-muted"), dash: [4, 3] },
+        { ...line, label: t("pairs.efficiency"), scale: "pct", stroke: rgb("--accent"), dash: [4, 3] },
       ],
       axes: [
-        {
-          ...axis,
-          space: 60,
-          values: (u, splits) => splits.map((ts) => formatClock(locale(), ts, "min")),
-        },
+        { ...axis, space: 60, values: timeTicks },
         { ...axis, scale: "W", label: "W", labelSize: 14, size: 48, values: number(1) },
         {
           ...axis,

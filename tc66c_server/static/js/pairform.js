@@ -32,6 +32,8 @@ export class AddPairForm {
 
   /** The meters to choose from ([{id}]); the output defaults to the second one. */
   setMeters(meters) {
+    const ids = meters.map((m) => m.id).join("\n");
+    if (ids === this.meters.map((m) => m.id).join("\n")) return; // keep an open list open
     this.meters = meters;
     [this.input, this.output].forEach((select, n) => {
       const wanted = select.value;

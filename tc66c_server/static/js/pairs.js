@@ -58,6 +58,13 @@ export function formatWattHours(locale, wh) {
   return `${formatNumber(locale, wh, 4)} Wh`;
 }
 
+/** A voltage offset with its unit: millivolts below a volt ("12.5 mV"), volts from there. */
+export function formatVoltageOffset(locale, volts) {
+  if (volts === null || volts === undefined || !Number.isFinite(volts)) return "—";
+  if (Math.abs(volts) < 1) return `${formatNumber(locale, volts * 1000, 1)} mV`;
+  return `${formatNumber(locale, volts, 3)} V`;
+}
+
 /**
  * The calibration in force, or null: `{efficiency, offsetV}` from a pair (as listed, or as a
  * result's `calibration` with its `applied` flag). An entry with neither value is none.

@@ -15,6 +15,7 @@ import {
   DEFAULT_PAIR_WINDOW,
   formatEfficiency,
   formatResistance,
+  formatVoltageOffset,
   formatWattHours,
   formatWatts,
   PAIR_WINDOWS,
@@ -255,7 +256,7 @@ export class PairsView {
     setText(p.calDetail, cal
       ? t("pairs.calibration", {
           efficiency: formatEfficiency(loc, cal.efficiency),
-          offset: cal.offsetV === null ? "—" : `${formatNumber(loc, cal.offsetV * 1000, 1)} mV`,
+          offset: formatVoltageOffset(loc, cal.offsetV),
         })
       : t("pairs.uncalibrated"));
     p.clear.disabled = !cal;
