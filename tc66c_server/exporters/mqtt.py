@@ -239,7 +239,8 @@ class MqttSink:
         assert client is not None
         info = client.publish(topic, payload, qos=qos, retain=retain)
         if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
-            self.dropped += 1
+            with self._lock:
+                self.dropped += 1
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 
     def _flush(self) -> float | None:
