@@ -11,6 +11,7 @@ from typing import Any
 
 from . import __version__
 from . import config as cfg
+from .exporters import mqtt_settings
 from .i18n import LANGUAGES, Messages, detect_language
 
 COMMANDS = ("serve", "read", "ports", "import")
@@ -49,6 +50,7 @@ def _add_serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--log-level", default=None, choices=("debug", "info", "warning", "error"), help="log level"
     )
+    mqtt_settings.add_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:

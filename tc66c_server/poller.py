@@ -23,6 +23,7 @@ from .errors import (
     MeterError,
     MeterTimeoutError,
 )
+from .poll_durations import PollDurations
 from .reading import Reading, Sample
 from .transport import SerialMeter
 
@@ -129,6 +130,8 @@ class Poller:
         self._port_changed = False
         self._commands: deque[str] = deque(maxlen=MAX_QUEUED_COMMANDS)
         self.counters = Counters()
+        #: How long each exchange took (one assignment per exchange, like ``counters``).
+        self.durations = PollDurations()
         self.state = LinkState(port=port)
         self._rate = RateMeter()
         self._ever_connected = False
@@ -268,6 +271,7 @@ class Poller:
         retries = 0
         while True:
             self._count(polls=1)
+            started = time.monotonic()
             try:
                 return meter.read()
             except (MeterTimeoutError, BadReplyError) as exc:
@@ -275,6 +279,8 @@ class Poller:
                 room = cadence.time_left(time.monotonic())
                 if retries >= MAX_RETRIES_PER_SLOT or room < RETRY_ROOM_S or self._stop.is_set():
                     raise
+            finally:
+                self.durations = self.durations.observe(time.monotonic() - started)
             retries += 1
             self._count(retries=1)
 

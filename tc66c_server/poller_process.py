@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from .i18n import Messages
+from .poll_durations import PollDurations
 from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller, RateMeter, SampleSink, StateSink
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,8 @@ def _child_main(conn: Connection, port: str, interval_s: float, lang: str, level
     poller = Poller(
         port,
         interval_s,
-        on_sample=lambda sample: send(("sample", sample, poller.counters)),
-        on_state=lambda state: send(("state", state, poller.counters)),
+        on_sample=lambda sample: send(("sample", sample, poller.counters, poller.durations)),
+        on_state=lambda state: send(("state", state, poller.counters, poller.durations)),
         messages=Messages(lang),
     )
     poller.start()
@@ -73,7 +74,7 @@ def _child_main(conn: Connection, port: str, interval_s: float, lang: str, level
                 break
     finally:
         poller.stop()
-        send(("stopped", None, poller.counters))
+        send(("stopped", None, poller.counters, poller.durations))
 
 
 class ProcessPoller:
@@ -103,6 +104,8 @@ class ProcessPoller:
         #: Counts of the children before the current one (and their restarts).
         self._past = Counters()
         self.counters = Counters()
+        self._past_durations = PollDurations()
+        self.durations = PollDurations()
         self.state = LinkState(port=port)
         self._rate = RateMeter()
         self._ctx = multiprocessing.get_context("spawn")
@@ -207,6 +210,7 @@ class ProcessPoller:
             log.error("the acquisition process stopped unexpectedly; restarting it")
             self._past = self.counters.plus(Counters(poller_restarts=1))
             self.counters = self._past
+            self._past_durations = self.durations
             if self._conn is not None:
                 self._conn.close()
             if self._process is not None:
@@ -219,13 +223,14 @@ class ProcessPoller:
             conn = self._conn
             assert conn is not None
             try:
-                kind, payload, counters = conn.recv()
+                kind, payload, counters, durations = conn.recv()
             except (EOFError, OSError):
                 if self._stopping.is_set() or not self._restart():
                     return
                 continue
             # One assignment: readers in other threads never see a count go backwards.
             self.counters = self._past.plus(counters)
+            self.durations = self._past_durations.plus(durations)
             if kind == "sample":
                 self._rate.mark()
                 self._deliver(self._on_sample, payload)
