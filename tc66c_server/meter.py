@@ -13,7 +13,7 @@ from typing import Literal
 
 from .bench_config import MeterSpec
 from .i18n import Messages
-from .meter_models import meter_factory
+from .meter_models import UM_ACTIONS, meter_factory
 from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller
 from .poller_process import ProcessPoller
 from .reading import Sample
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 #: The TC66C's screen commands, by the name the API uses.
 ScreenAction = Literal["rotate", "next", "previous"]
-SCREEN_ACTIONS: tuple[str, ...] = tuple(SCREEN_COMMANDS)
+SCREEN_ACTIONS: tuple[str, ...] = (*SCREEN_COMMANDS, *UM_ACTIONS)
 
 SampleListener = Callable[[str, Sample], None]
 StateListener = Callable[[str, LinkState], None]

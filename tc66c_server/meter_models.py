@@ -20,6 +20,11 @@ from .um_transport import UmMeter
 
 MODELS = ("auto", "tc66c", *UM_MODELS)
 BLE_PREFIX = "ble:"
+#: Screen commands every model knows, by API name, and the link method that sends each.
+SCREEN_METHODS = {"rotate": "rotate", "next": "next_page", "previous": "previous_page"}
+#: Commands only a UM meter knows: clear the selected data group, select group N.
+UM_ACTIONS: tuple[str, ...] = ("clear_group", *(f"select_group_{n}" for n in range(10)))
+ACTIONS: tuple[str, ...] = (*SCREEN_METHODS, *UM_ACTIONS)
 
 
 class MeterLink(Protocol):
@@ -150,6 +155,22 @@ class AutoMeter:
     def um(self) -> UmMeter | None:
         """The UM meter, when one was found (its own commands live there)."""
         return self.inner if isinstance(self.inner, UmMeter) else None
+
+
+def run_command(meter: MeterLink, action: str) -> None:
+    """Send one command (an :data:`ACTIONS` name); MeterError if this meter lacks it."""
+    if action in SCREEN_METHODS:
+        getattr(meter, SCREEN_METHODS[action])()
+        return
+    if action not in UM_ACTIONS:
+        raise ValueError(f"unknown command {action!r}")
+    target = meter.um() if isinstance(meter, AutoMeter) else meter
+    if not isinstance(target, UmMeter):
+        raise MeterError(f"{action} is a UM meter command: this meter is not a UM")
+    if action == "clear_group":
+        target.clear_group()
+    else:
+        target.select_group(int(action.rsplit("_", 1)[1]))
 
 
 def open_meter(port: str, model: str = "auto", *, timeout_s: float | None = None) -> MeterLink:

@@ -23,7 +23,7 @@ from .errors import (
     MeterError,
     MeterTimeoutError,
 )
-from .meter_models import MeterLink
+from .meter_models import ACTIONS, MeterLink, run_command
 from .reading import Reading, Sample
 from .transport import SerialMeter
 
@@ -179,7 +179,7 @@ class Poller:
 
         The poll loop sends it between two polls, so it never collides with an exchange.
         """
-        if action not in SCREEN_COMMANDS:
+        if action not in ACTIONS:
             raise ValueError(f"unknown command {action!r}")
         self._commands.append(action)
         self._wake.set()
@@ -335,7 +335,7 @@ class Poller:
         while self._commands:
             action = self._commands.popleft()
             try:
-                getattr(meter, SCREEN_COMMANDS[action])()
+                run_command(meter, action)
             except MeterDisconnectedError as exc:
                 self._close()
                 self._fail(exc, port)

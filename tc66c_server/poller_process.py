@@ -20,8 +20,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from .i18n import Messages
-from .meter_models import meter_factory
-from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller, RateMeter, SampleSink, StateSink
+from .meter_models import ACTIONS, meter_factory
+from .poller import Counters, LinkState, Poller, RateMeter, SampleSink, StateSink
 
 log = logging.getLogger(__name__)
 RESTART_DELAY_S = 1.0
@@ -179,7 +179,7 @@ class ProcessPoller:
 
     def send_command(self, action: str) -> None:
         """Queue a screen command in the child's poll loop."""
-        if action not in SCREEN_COMMANDS:
+        if action not in ACTIONS:
             raise ValueError(f"unknown command {action!r}")
         self._send(("command", action))
 

@@ -18,6 +18,21 @@ CHARGING_MODES = (
     "Samsung",
 )
 UM_GROUP_COUNT = 10
+#: The keys a UM reading adds to a data point (``UmFields.as_dict``), in order.
+UM_KEYS: tuple[str, ...] = (
+    *(f"group{g}_{unit}" for g in range(2, UM_GROUP_COUNT) for unit in ("mah", "mwh")),
+    "selected_group",
+    "temperature_f",
+    "charging_mode",
+    "threshold_mah",
+    "threshold_mwh",
+    "threshold_current",
+    "recording_s",
+    "recording_active",
+    "screen_timeout_min",
+    "screen_brightness",
+    "screen_index",
+)
 
 
 @dataclass(frozen=True, slots=True)
