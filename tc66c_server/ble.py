@@ -206,8 +206,9 @@ class BleMeter:
             if what in ("connect", "scan"):
                 raise PortBusyError(
                     f"failed to open:{self.requested_port}",
-                    f"Bluetooth LE {what} failed ({name}): is the meter on, in range and not "
-                    "connected to another device?",
+                    f"Bluetooth LE {what} failed ({name}): is Bluetooth up here (an adapter, "
+                    "the bluetooth service running), the meter on, in range and not connected "
+                    "to another device?",
                 ) from None
             raise MeterDisconnectedError(
                 f"lost the meter on {self.port}", f"the Bluetooth LE link failed ({name})"
@@ -313,7 +314,11 @@ def scan_command(timeout_s: float = SCAN_S, scan: Scan | None = None) -> int:
         print(f"error: {exc.describe()}", file=sys.stderr)
         return 1
     except Exception as exc:  # no adapter, BlueZ not running...
-        print(f"error: Bluetooth LE scan failed ({exc.__class__.__name__})", file=sys.stderr)
+        print(
+            f"error: Bluetooth LE scan failed ({exc.__class__.__name__}): is there an adapter, "
+            "and is the bluetooth service running?",
+            file=sys.stderr,
+        )
         return 1
     meters = meters_in(adverts)
     if not meters:
