@@ -13,6 +13,7 @@ from typing import Literal
 
 from .bench_config import MeterSpec
 from .i18n import Messages
+from .meter_models import UM_ACTIONS, meter_factory
 from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller
 from .poller_process import ProcessPoller
 from .reading import Sample
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 #: The TC66C's screen commands, by the name the API uses.
 ScreenAction = Literal["rotate", "next", "previous"]
-SCREEN_ACTIONS: tuple[str, ...] = tuple(SCREEN_COMMANDS)
+SCREEN_ACTIONS: tuple[str, ...] = (*SCREEN_COMMANDS, *UM_ACTIONS)
 
 SampleListener = Callable[[str, Sample], None]
 StateListener = Callable[[str, LinkState], None]
@@ -48,25 +49,32 @@ class Meter:
         self._resolve = resolve_port
         self._on_sample = on_sample
         self._on_state = on_state
-        device = resolve_port(spec.port)
-        self.poller: Poller | ProcessPoller
-        if in_process:
-            self.poller = Poller(
+        self._messages = messages
+        self._in_process = in_process
+        self._log_level = log_level
+        self._started = False
+        self.poller = self._make_poller(spec)
+
+    def _make_poller(self, spec: MeterSpec) -> Poller | ProcessPoller:
+        device = self._resolve(spec.port)
+        if self._in_process:
+            return Poller(
                 device,
                 spec.polling_interval,
                 on_sample=self._sample,
                 on_state=self._state,
-                messages=messages,
+                meter_factory=meter_factory(spec.model),
+                messages=self._messages,
             )
-        else:
-            self.poller = ProcessPoller(
-                device,
-                spec.polling_interval,
-                on_sample=self._sample,
-                on_state=self._state,
-                lang=messages.lang,
-                log_level=log_level,
-            )
+        return ProcessPoller(
+            device,
+            spec.polling_interval,
+            on_sample=self._sample,
+            on_state=self._state,
+            lang=self._messages.lang,
+            log_level=self._log_level,
+            model=spec.model,
+        )
 
     @property
     def id(self) -> str:
@@ -85,14 +93,24 @@ class Meter:
         return self.poller.counters
 
     def start(self) -> None:
+        self._started = True
         self.poller.start()
 
     def stop(self) -> None:
+        self._started = False
         self.poller.stop()
 
     def reconfigure(self, spec: MeterSpec) -> None:
-        """Apply a new port and/or interval without stopping the meter."""
+        """Apply a new port and/or interval without stopping the meter (a new model: a new
+        poller)."""
         old, self.spec = self.spec, spec
+        if spec.model != old.model:
+            self.latest = None
+            self.poller.stop()
+            self.poller = self._make_poller(spec)
+            if self._started:
+                self.poller.start()
+            return
         if spec.polling_interval != old.polling_interval:
             self.poller.set_interval(spec.polling_interval)
         if spec.port != old.port:

@@ -23,6 +23,7 @@ from .errors import (
     MeterError,
     MeterTimeoutError,
 )
+from .meter_models import ACTIONS, MeterLink, run_command
 from .poll_durations import PollDurations
 from .reading import Reading, Sample
 from .transport import SerialMeter
@@ -100,7 +101,7 @@ class RateMeter:
 
 SampleSink = Callable[[Sample], None]
 StateSink = Callable[[LinkState], None]
-MeterFactory = Callable[[str], SerialMeter]
+MeterFactory = Callable[[str], MeterLink]
 
 
 class Poller:
@@ -126,7 +127,7 @@ class Poller:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._meter: SerialMeter | None = None
+        self._meter: MeterLink | None = None
         self._port_changed = False
         self._commands: deque[str] = deque(maxlen=MAX_QUEUED_COMMANDS)
         self.counters = Counters()
@@ -181,7 +182,7 @@ class Poller:
 
         The poll loop sends it between two polls, so it never collides with an exchange.
         """
-        if action not in SCREEN_COMMANDS:
+        if action not in ACTIONS:
             raise ValueError(f"unknown command {action!r}")
         self._commands.append(action)
         self._wake.set()
@@ -263,7 +264,7 @@ class Poller:
         elif isinstance(exc, BadReplyError):
             self._count(bad_packets=1)
 
-    def _poll(self, meter: SerialMeter, cadence: Cadence) -> Reading:
+    def _poll(self, meter: MeterLink, cadence: Cadence) -> Reading:
         """One slot's reading; a bad or missing reply is retried at once if the slot leaves time.
 
         Raises the last :class:`MeterError` when the slot ends without a reading.
@@ -335,12 +336,12 @@ class Poller:
             self._publish(reading)
             self._advance(cadence)
 
-    def _send_commands(self, meter: SerialMeter, port: str) -> None:
+    def _send_commands(self, meter: MeterLink, port: str) -> None:
         """Send the queued screen commands; a lost meter is handled like a failed poll."""
         while self._commands:
             action = self._commands.popleft()
             try:
-                getattr(meter, SCREEN_COMMANDS[action])()
+                run_command(meter, action)
             except MeterDisconnectedError as exc:
                 self._close()
                 self._fail(exc, port)

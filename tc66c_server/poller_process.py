@@ -20,8 +20,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from .i18n import Messages
+from .meter_models import ACTIONS, meter_factory
 from .poll_durations import PollDurations
-from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller, RateMeter, SampleSink, StateSink
+from .poller import Counters, LinkState, Poller, RateMeter, SampleSink, StateSink
 
 log = logging.getLogger(__name__)
 RESTART_DELAY_S = 1.0
@@ -29,7 +30,9 @@ RESTART_DELAY_S = 1.0
 PARENT_CHECK_S = 0.5
 
 
-def _child_main(conn: Connection, port: str, interval_s: float, lang: str, level: int) -> None:
+def _child_main(
+    conn: Connection, port: str, interval_s: float, lang: str, level: int, model: str = "tc66c"
+) -> None:
     """Run a :class:`Poller` and relay what it publishes until told to stop.
 
     The child's life is the parent's to decide: SIGINT and SIGTERM reach the whole process
@@ -53,6 +56,7 @@ def _child_main(conn: Connection, port: str, interval_s: float, lang: str, level
         interval_s,
         on_sample=lambda sample: send(("sample", sample, poller.counters, poller.durations)),
         on_state=lambda state: send(("state", state, poller.counters, poller.durations)),
+        meter_factory=meter_factory(model),
         messages=Messages(lang),
     )
     poller.start()
@@ -94,8 +98,10 @@ class ProcessPoller:
         on_state: StateSink | None = None,
         lang: str = "en",
         log_level: int = logging.INFO,
+        model: str = "tc66c",
     ) -> None:
         self._port = port
+        self._model = model
         self._interval_s = interval_s
         self._on_sample = on_sample
         self._on_state = on_state
@@ -138,7 +144,7 @@ class ProcessPoller:
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(
             target=_child_main,
-            args=(child, self._port, self._interval_s, self._lang, self._log_level),
+            args=(child, self._port, self._interval_s, self._lang, self._log_level, self._model),
             name="tc66c-poller",
             daemon=True,
         )
@@ -176,7 +182,7 @@ class ProcessPoller:
 
     def send_command(self, action: str) -> None:
         """Queue a screen command in the child's poll loop."""
-        if action not in SCREEN_COMMANDS:
+        if action not in ACTIONS:
             raise ValueError(f"unknown command {action!r}")
         self._send(("command", action))
 

@@ -3,7 +3,8 @@
 Serves until Ctrl+C or SIGTERM, then removes its link and exits with status 0. Another
 process can pull the cable (``SIGUSR1``) and plug it back (``SIGUSR2``); ``--log FILE``
 records every reply served and every plug change as JSON lines, so a test can compare what
-a server stored with what the meter really said.
+a server stored with what the meter really said. ``--model um24c|um25c|um34c`` serves that
+UM meter's protocol instead of the TC66C's (``--model tc66c``, the default).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from types import FrameType
 from typing import IO, Any
 
 from .faults import parse_mix
-from .host import EmulatorHost, ServedReply
+from .host import MODELS, EmulatorHost, ServedReply
 
 #: What the signals ask of the main loop.
 CONTROLS = {
@@ -57,6 +58,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default="",
         help="probability per fault kind instead of --fault-rate, "
         "e.g. flip=0.1,truncate=0.05,random=0.05",
+    )
+    parser.add_argument(
+        "--model",
+        choices=MODELS,
+        default="tc66c",
+        help="the meter to emulate (default tc66c; um24c, um25c, um34c speak the UM protocol)",
     )
     parser.add_argument(
         "--log", type=Path, help="append every reply served and plug change as JSON lines"
@@ -128,10 +135,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         fault_rate=args.fault_rate,
         fault_mix=args.fault_mix,
         on_reply=events.reply if stream else None,
+        model=args.model,
     )
     try:
         with host:
-            print(f"TC66C emulator: {host.link} -> {host.pts_path}", flush=True)
+            name = args.model.upper()
+            print(f"{name} emulator: {host.link} -> {host.pts_path}", flush=True)
             events.write("plug", pts=host.pts_path)
             while True:
                 try:
