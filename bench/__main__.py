@@ -20,6 +20,7 @@ SUITES = (
     "load",
     "acquisition",
     "meters",
+    "metrics",
     "footprint",
     "startup",
     "dashboard",

@@ -29,6 +29,16 @@ if [ ! -x /usr/bin/systemd-analyze ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq systemd >/dev/null
 fi
 
+# Prometheus (promtool checks /metrics; a real Prometheus scrapes the server) and mosquitto
+# (the MQTT and Home Assistant discovery tests) from Debian; installing starts nothing here.
+if [ ! -x /usr/bin/promtool ] || [ ! -x /usr/sbin/mosquitto ]; then
+  echo "Installing Debian's prometheus and mosquitto for the exporter tests..."
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    prometheus mosquitto >/dev/null
+fi
+
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi

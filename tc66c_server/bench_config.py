@@ -16,21 +16,52 @@ from typing import Any
 
 from . import config as cfg
 from .config import ConfigError
+from .meter_models import BLE_PREFIX, MODELS
 from .pairs import Calibration
 
 DEFAULT_METER_ID = "m1"
+#: One Bluetooth LE exchange takes 0.5-0.8 s (docs/protocol.md section 4.4): ``ble:`` meters
+#: are polled at most once a second.
+BLE_MIN_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class MeterSpec:
-    """One meter of the bench: its id (also its name), port and polling interval."""
+    """One meter of the bench: its id (also its name), port, polling interval and model
+    (``auto``: detected when the port opens)."""
 
     id: str
     port: str
     polling_interval: float = cfg.DEFAULT_CONFIG["polling_interval"]
+    model: str = "auto"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "port": self.port, "polling_interval": self.polling_interval}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "port": self.port,
+            "polling_interval": self.polling_interval,
+        }
+        if self.model != "auto":
+            out["model"] = self.model
+        return out
+
+
+def check_spec(spec: MeterSpec, where: str) -> MeterSpec:
+    """``spec`` unless its interval is below its link's floor (ConfigError naming ``where``)."""
+    if spec.port.startswith(BLE_PREFIX) and spec.polling_interval < BLE_MIN_INTERVAL_S:
+        raise ConfigError(
+            {
+                f"{where}polling_interval": f"must be at least {BLE_MIN_INTERVAL_S} s for a "
+                "Bluetooth LE meter (one exchange takes 0.5-0.8 s)"
+            }
+        )
+    return spec
+
+
+def _check_model(value: Any, what: str) -> str:
+    if value not in MODELS:
+        raise ConfigError({what: f"must be one of {', '.join(MODELS)}"})
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,27 +156,28 @@ class BenchConfig:
             port=clean.get("port", spec.port),
             polling_interval=clean.get("polling_interval", spec.polling_interval),
         )
+        check_spec(spec, "")
         meters = tuple(spec if m.id == meter_id else m for m in self.meters)
         _check_ports(meters, "port")
         retention = clean.get("data_retention_minutes", self.data_retention_minutes)
         return replace(self, meters=meters, data_retention_minutes=retention)
 
     def with_new_meter(self, body: Any) -> BenchConfig:
-        """Add a meter from ``{"port", "id"?, "polling_interval"?}``."""
+        """Add a meter from ``{"port", "id"?, "polling_interval"?, "model"?}``."""
         if not isinstance(body, Mapping):
             raise ConfigError({"body": 'must be a JSON object such as {"port": "/dev/ttyACM1"}'})
         errors: dict[str, str] = {}
-        unknown = [str(k)[:40] for k in body if k not in ("id", "port", "polling_interval")]
+        unknown = [str(k)[:40] for k in body if k not in METER_KEYS]
         if unknown:
             errors["body"] = f"unknown key(s) {', '.join(unknown[:5])} (known: id, port, "
-            errors["body"] += "polling_interval)"
+            errors["body"] += "polling_interval, model)"
         if "port" not in body:
             errors["port"] = "is required"
         if errors:
             raise ConfigError(errors)
         meter_id = _check_id(body["id"], "id") if "id" in body else _free_id(self.meters)
         spec = parse_meter_entry(
-            {"id": meter_id, **{k: body[k] for k in ("port", "polling_interval") if k in body}},
+            {"id": meter_id, **{k: body[k] for k in METER_KEYS[1:] if k in body}},
             len(self.meters),
             self.first.polling_interval,
         )
@@ -205,8 +237,13 @@ def _check_id(value: Any, what: str) -> str:
     return value
 
 
-def parse_meter_entry(entry: Any, position: int, default_interval: float) -> MeterSpec:
-    """One meter from ``"[NAME=]PORT"`` or ``{"id"?, "port", "polling_interval"?}``."""
+METER_KEYS = ("id", "port", "polling_interval", "model")
+
+
+def parse_meter_entry(
+    entry: Any, position: int, default_interval: float, default_model: str = "auto"
+) -> MeterSpec:
+    """One meter from ``"[NAME=]PORT"`` or ``{"id"?, "port", "polling_interval"?, "model"?}``."""
     if isinstance(entry, str):
         name, sep, port = entry.partition("=")
         entry = (
@@ -225,7 +262,11 @@ def parse_meter_entry(entry: Any, position: int, default_interval: float) -> Met
         clean = cfg.validate_changes(changes)
     except ConfigError as exc:
         raise ConfigError({f"meters[{position}].{k}": v for k, v in exc.fields.items()}) from None
-    return MeterSpec(meter_id, clean["port"], clean.get("polling_interval", default_interval))
+    model = _check_model(entry.get("model") or default_model, f"meters[{position}].model")
+    spec = MeterSpec(
+        meter_id, clean["port"], clean.get("polling_interval", default_interval), model
+    )
+    return check_spec(spec, f"meters[{position}].")
 
 
 def parse_pair_entry(entry: Any, position: int) -> PairSpec:
@@ -289,12 +330,15 @@ def apply_layer(config: BenchConfig, layer: Mapping[str, Any]) -> BenchConfig:
     seed = {k: layer[k] for k in cfg.DEFAULT_CONFIG if k in layer}
     clean = cfg.validate_changes(seed)
     meters = config.meters
+    model = None if layer.get("model") is None else _check_model(layer["model"], "model")
     if layer.get("meters"):
         entries = _as_list(layer["meters"], "meters")
         default_interval = clean.get("polling_interval", config.first.polling_interval)
         meters = tuple(
-            parse_meter_entry(entry, i, default_interval) for i, entry in enumerate(entries)
+            parse_meter_entry(entry, i, default_interval, model or "auto")
+            for i, entry in enumerate(entries)
         )
+        model = None
         if len({m.id for m in meters}) != len(meters):
             raise ConfigError({"meters": "two meters have the same name"})
         if len(meters) > cfg.MAX_METERS:
@@ -304,7 +348,9 @@ def apply_layer(config: BenchConfig, layer: Mapping[str, Any]) -> BenchConfig:
         meters[0],
         port=clean.get("port", meters[0].port),
         polling_interval=clean.get("polling_interval", meters[0].polling_interval),
+        model=model or meters[0].model,
     )
+    check_spec(first, "")
     pairs = config.pairs
     if layer.get("pairs") is not None:
         entries = _as_list(layer["pairs"], "pairs")

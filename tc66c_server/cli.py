@@ -11,9 +11,12 @@ from typing import Any
 
 from . import __version__
 from . import config as cfg
+from .exporters import mqtt_settings
 from .i18n import LANGUAGES, Messages, detect_language
 
-COMMANDS = ("serve", "read", "ports", "import")
+COMMANDS = ("serve", "read", "ports", "scan", "import")
+#: Meter models for ``--model`` (``auto``: detected when the port opens).
+MODEL_CHOICES = ("auto", "tc66c", "um24c", "um25c", "um34c")
 
 
 def _add_serve_args(p: argparse.ArgumentParser) -> None:
@@ -27,6 +30,11 @@ def _add_serve_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--pair", action="append", help="measure two meters together: INPUT:OUTPUT (repeatable)"
+    )
+    p.add_argument(
+        "--model",
+        choices=MODEL_CHOICES,
+        help="meter model of the --device meters (default auto: detected)",
     )
     p.add_argument("--interval", type=float, help="polling interval in seconds")
     p.add_argument("--retention", type=int, help="data retention in minutes")
@@ -49,6 +57,7 @@ def _add_serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--log-level", default=None, choices=("debug", "info", "warning", "error"), help="log level"
     )
+    mqtt_settings.add_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,9 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve_args(sub.add_parser("serve", help="run the API server and dashboard"))
     read = sub.add_parser("read", help="print one reading from a meter and exit")
     read.add_argument("--device", default="auto", help="port (default auto; 'demo' works too)")
+    read.add_argument(
+        "--model", choices=MODEL_CHOICES, default="auto", help="meter model (default auto)"
+    )
     read.add_argument("--json", action="store_true", help="print JSON")
     read.add_argument("--timeout", type=float, default=2.0, help="reply timeout in seconds")
     sub.add_parser("ports", help="list serial ports, the likely meter marked")
+    scan = sub.add_parser("scan", help="list TC66C meters advertising over Bluetooth LE")
+    scan.add_argument("--timeout", type=float, default=5.0, help="scan time in seconds")
     imp = sub.add_parser("import", help="load samples from a CSV file into the store")
     imp.add_argument("files", nargs="+", help="CSV files (this server's export or rd-usb's)")
     imp.add_argument("--data-dir", help="data directory (default as for serve)")
@@ -101,7 +115,9 @@ def main(argv: Sequence[str] | None = None, *, seed_config: Mapping[str, Any] | 
     if command == "read":
         from .read import read_command
 
-        return read_command(args.device, as_json=args.json, timeout_s=args.timeout)
+        return read_command(
+            args.device, as_json=args.json, timeout_s=args.timeout, model=args.model
+        )
     if command == "ports":
         from .ports import list_serial_ports
 
@@ -110,6 +126,10 @@ def main(argv: Sequence[str] | None = None, *, seed_config: Mapping[str, Any] | 
             vid = f"{port.vid:04x}:{port.pid or 0:04x}" if port.vid is not None else "-"
             print(f"{mark} {port.device}\t{vid}\t{port.manufacturer or ''}\t{port.description}")
         return 0
+    if command == "scan":
+        from .ble import scan_command
+
+        return scan_command(args.timeout)
     if command == "import":
         from .import_command import import_command
 

@@ -80,6 +80,13 @@ class MeterConfig:
         return replace(self, **validate_changes(changes))
 
 
+# ble: also takes the UUID macOS gives a BLE device instead of its address.
+_MAC = r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}"
+_WIRELESS_PORT = re.compile(
+    rf"^(bt:{_MAC}|ble:({_MAC}|auto|[0-9A-Fa-f]{{8}}(-[0-9A-Fa-f]{{4}}){{3}}-[0-9A-Fa-f]{{12}}))$"
+)
+
+
 def _check_port(value: Any) -> str | None:
     if not isinstance(value, str):
         return "must be a string such as /dev/ttyACM0, COM3, auto or demo"
@@ -89,7 +96,12 @@ def _check_port(value: Any) -> str | None:
         return None
     if value.startswith("/"):
         return _check_device(value)
-    return "must be an absolute device path (/dev/ttyACM0), a COMn name, 'auto' or 'demo'"
+    if _WIRELESS_PORT.match(value):  # bt:ADDR (UM over RFCOMM), ble:ADDR or ble:auto (TC66C)
+        return None
+    return (
+        "must be an absolute device path (/dev/ttyACM0), a COMn name, 'auto', 'demo', "
+        "bt:AA:BB:CC:DD:EE:FF or ble:AA:BB:CC:DD:EE:FF / ble:auto"
+    )
 
 
 def _check_device(path: str) -> str | None:

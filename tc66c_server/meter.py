@@ -7,7 +7,6 @@ holds them; nothing else starts a poller.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from typing import Literal
@@ -15,16 +14,16 @@ from typing import Literal
 from .autoport import AutoChoice, AutoPolicy, is_reserved
 from .bench_config import MeterSpec
 from .i18n import Messages
+from .meter_models import UM_ACTIONS, meter_factory
 from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller
 from .poller_process import ProcessPoller
 from .reading import Sample
-from .transport import SerialMeter
 
 log = logging.getLogger(__name__)
 
 #: The TC66C's screen commands, by the name the API uses.
 ScreenAction = Literal["rotate", "next", "previous"]
-SCREEN_ACTIONS: tuple[str, ...] = tuple(SCREEN_COMMANDS)
+SCREEN_ACTIONS: tuple[str, ...] = (*SCREEN_COMMANDS, *UM_ACTIONS)
 
 SampleListener = Callable[[str, Sample], None]
 StateListener = Callable[[str, LinkState], None]
@@ -52,30 +51,36 @@ class Meter:
         self._resolve = resolve_port
         self._on_sample = on_sample
         self._on_state = on_state
-        device = resolve_port(spec.port)
+        self._messages = messages
+        self._in_process = in_process
+        self._log_level = log_level
+        self._started = False
         #: How this meter picks its port if it is ``auto`` (``autoport.py``).
         self.auto = auto
         self._choice = AutoChoice(auto or AutoPolicy())
-        self.poller: Poller | ProcessPoller
-        if in_process:
-            self.poller = Poller(
+        self.poller = self._make_poller(spec)
+
+    def _make_poller(self, spec: MeterSpec) -> Poller | ProcessPoller:
+        device = self._resolve(spec.port)
+        if self._in_process:
+            return Poller(
                 device,
                 spec.polling_interval,
                 on_sample=self._sample,
                 on_state=self._state,
-                meter_factory=functools.partial(SerialMeter, auto=self._choice),
-                messages=messages,
+                meter_factory=meter_factory(spec.model, auto=self._choice),
+                messages=self._messages,
             )
-        else:
-            self.poller = ProcessPoller(
-                device,
-                spec.polling_interval,
-                on_sample=self._sample,
-                on_state=self._state,
-                lang=messages.lang,
-                log_level=log_level,
-                auto=auto,
-            )
+        return ProcessPoller(
+            device,
+            spec.polling_interval,
+            on_sample=self._sample,
+            on_state=self._state,
+            lang=self._messages.lang,
+            log_level=self._log_level,
+            model=spec.model,
+            auto=self.auto,
+        )
 
     @property
     def id(self) -> str:
@@ -94,14 +99,26 @@ class Meter:
         return self.poller.counters
 
     def start(self) -> None:
+        self._started = True
         self.poller.start()
 
     def stop(self) -> None:
+        self._started = False
         self.poller.stop()
 
     def reconfigure(self, spec: MeterSpec, auto: AutoPolicy | None = None) -> None:
-        """Apply a new port, interval and/or ``auto`` policy without stopping the meter."""
+        """Apply a new port, interval and/or ``auto`` policy without stopping the meter (a
+        new model: a new poller)."""
         old, self.spec = self.spec, spec
+        if spec.model != old.model:
+            self.latest = None
+            self.auto = auto
+            self._choice = AutoChoice(auto or AutoPolicy())
+            self.poller.stop()
+            self.poller = self._make_poller(spec)
+            if self._started:
+                self.poller.start()
+            return
         if spec.polling_interval != old.polling_interval:
             self.poller.set_interval(spec.polling_interval)
         reopen = spec.port != old.port

@@ -23,6 +23,9 @@ from .errors import (
     MeterError,
     MeterTimeoutError,
 )
+from .meter_models import ACTIONS, MeterLink, run_command
+from .poll_durations import PollDurations
+from .ports import PortInfo
 from .reading import Reading, Sample
 from .transport import SerialMeter
 
@@ -102,7 +105,7 @@ class RateMeter:
 
 SampleSink = Callable[[Sample], None]
 StateSink = Callable[[LinkState], None]
-MeterFactory = Callable[[str], SerialMeter]
+MeterFactory = Callable[[str], MeterLink]
 
 
 class Poller:
@@ -128,10 +131,12 @@ class Poller:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._meter: SerialMeter | None = None
+        self._meter: MeterLink | None = None
         self._port_changed = False
         self._commands: deque[str] = deque(maxlen=MAX_QUEUED_COMMANDS)
         self.counters = Counters()
+        #: How long each exchange took (one assignment per exchange, like ``counters``).
+        self.durations = PollDurations()
         self.state = LinkState(port=port)
         self._rate = RateMeter()
         self._ever_connected = False
@@ -181,7 +186,7 @@ class Poller:
 
         The poll loop sends it between two polls, so it never collides with an exchange.
         """
-        if action not in SCREEN_COMMANDS:
+        if action not in ACTIONS:
             raise ValueError(f"unknown command {action!r}")
         self._commands.append(action)
         self._wake.set()
@@ -265,7 +270,7 @@ class Poller:
         elif isinstance(exc, BadReplyError):
             self._count(bad_packets=1)
 
-    def _poll(self, meter: SerialMeter, cadence: Cadence) -> Reading:
+    def _poll(self, meter: MeterLink, cadence: Cadence) -> Reading:
         """One slot's reading; a bad or missing reply is retried at once if the slot leaves time.
 
         Raises the last :class:`MeterError` when the slot ends without a reading.
@@ -273,6 +278,7 @@ class Poller:
         retries = 0
         while True:
             self._count(polls=1)
+            started = time.monotonic()
             try:
                 return meter.read()
             except (MeterTimeoutError, BadReplyError) as exc:
@@ -280,6 +286,8 @@ class Poller:
                 room = cadence.time_left(time.monotonic())
                 if retries >= MAX_RETRIES_PER_SLOT or room < RETRY_ROOM_S or self._stop.is_set():
                     raise
+            finally:
+                self.durations = self.durations.observe(time.monotonic() - started)
             retries += 1
             self._count(retries=1)
 
@@ -334,12 +342,12 @@ class Poller:
             self._publish(reading)
             self._advance(cadence)
 
-    def _send_commands(self, meter: SerialMeter, port: str) -> None:
+    def _send_commands(self, meter: MeterLink, port: str) -> None:
         """Send the queued screen commands; a lost meter is handled like a failed poll."""
         while self._commands:
             action = self._commands.popleft()
             try:
-                getattr(meter, SCREEN_COMMANDS[action])()
+                run_command(meter, action)
             except MeterDisconnectedError as exc:
                 self._close()
                 self._fail(exc, port)
@@ -352,8 +360,10 @@ class Poller:
         if missed:
             self._count(missed_slots=missed)
 
-    def _on_connected(self, meter: SerialMeter, reading: Reading) -> None:
-        port, usb = meter.port, meter.usb
+    def _on_connected(self, meter: MeterLink, reading: Reading) -> None:
+        port = meter.port
+        # Serial links know the USB identity of their port; Bluetooth links have none.
+        usb: PortInfo | None = getattr(meter, "usb", None)
         if self._ever_connected:
             self._count(reconnects=1)
         self._ever_connected = True

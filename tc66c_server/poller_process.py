@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
 import logging
 import multiprocessing
 import os
@@ -22,8 +21,9 @@ from typing import Any
 
 from .autoport import AutoChoice, AutoPolicy
 from .i18n import Messages
-from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller, RateMeter, SampleSink, StateSink
-from .transport import SerialMeter
+from .meter_models import ACTIONS, meter_factory
+from .poll_durations import PollDurations
+from .poller import Counters, LinkState, Poller, RateMeter, SampleSink, StateSink
 
 log = logging.getLogger(__name__)
 RESTART_DELAY_S = 1.0
@@ -37,6 +37,7 @@ def _child_main(
     interval_s: float,
     lang: str,
     level: int,
+    model: str = "tc66c",
     auto: AutoPolicy | None = None,
 ) -> None:
     """Run a :class:`Poller` and relay what it publishes until told to stop.
@@ -61,9 +62,9 @@ def _child_main(
     poller = Poller(
         port,
         interval_s,
-        on_sample=lambda sample: send(("sample", sample, poller.counters)),
-        on_state=lambda state: send(("state", state, poller.counters)),
-        meter_factory=functools.partial(SerialMeter, auto=choice),
+        on_sample=lambda sample: send(("sample", sample, poller.counters, poller.durations)),
+        on_state=lambda state: send(("state", state, poller.counters, poller.durations)),
+        meter_factory=meter_factory(model, auto=choice),
         messages=Messages(lang),
     )
     poller.start()
@@ -87,7 +88,7 @@ def _child_main(
                 break
     finally:
         poller.stop()
-        send(("stopped", None, poller.counters))
+        send(("stopped", None, poller.counters, poller.durations))
 
 
 class ProcessPoller:
@@ -107,9 +108,11 @@ class ProcessPoller:
         on_state: StateSink | None = None,
         lang: str = "en",
         log_level: int = logging.INFO,
+        model: str = "tc66c",
         auto: AutoPolicy | None = None,
     ) -> None:
         self._port = port
+        self._model = model
         self._auto = auto
         self._interval_s = interval_s
         self._on_sample = on_sample
@@ -119,6 +122,8 @@ class ProcessPoller:
         #: Counts of the children before the current one (and their restarts).
         self._past = Counters()
         self.counters = Counters()
+        self._past_durations = PollDurations()
+        self.durations = PollDurations()
         self.state = LinkState(port=port)
         self._rate = RateMeter()
         self._ctx = multiprocessing.get_context("spawn")
@@ -151,7 +156,15 @@ class ProcessPoller:
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(
             target=_child_main,
-            args=(child, self._port, self._interval_s, self._lang, self._log_level, self._auto),
+            args=(
+                child,
+                self._port,
+                self._interval_s,
+                self._lang,
+                self._log_level,
+                self._model,
+                self._auto,
+            ),
             name="tc66c-poller",
             daemon=True,
         )
@@ -194,7 +207,7 @@ class ProcessPoller:
 
     def send_command(self, action: str) -> None:
         """Queue a screen command in the child's poll loop."""
-        if action not in SCREEN_COMMANDS:
+        if action not in ACTIONS:
             raise ValueError(f"unknown command {action!r}")
         self._send(("command", action))
 
@@ -228,6 +241,7 @@ class ProcessPoller:
             log.error("the acquisition process stopped unexpectedly; restarting it")
             self._past = self.counters.plus(Counters(poller_restarts=1))
             self.counters = self._past
+            self._past_durations = self.durations
             if self._conn is not None:
                 self._conn.close()
             if self._process is not None:
@@ -240,13 +254,14 @@ class ProcessPoller:
             conn = self._conn
             assert conn is not None
             try:
-                kind, payload, counters = conn.recv()
+                kind, payload, counters, durations = conn.recv()
             except (EOFError, OSError):
                 if self._stopping.is_set() or not self._restart():
                     return
                 continue
             # One assignment: readers in other threads never see a count go backwards.
             self.counters = self._past.plus(counters)
+            self.durations = self._past_durations.plus(durations)
             if kind == "sample":
                 self._rate.mark()
                 self._deliver(self._on_sample, payload)

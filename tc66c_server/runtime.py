@@ -26,6 +26,8 @@ from .api.series_cache import SeriesCache
 from .autoport import AutoPolicy, auto_policies
 from .bench_config import BenchConfig, MeterSpec, PairSpec
 from .demo import DemoBench
+from .energy import EnergyTotals, accumulate
+from .exporters import METER_REMOVED, Sink, Sinks
 from .histories import Histories, Opener, is_demo, open_store
 from .hub import Event, Hub
 from .i18n import Messages
@@ -95,6 +97,10 @@ class Runtime:
         self._config_lock = threading.Lock()
         self._running = False
         self.histories.set_retention(config.data_retention_minutes * 60)
+        #: Exporters (MQTT...) told about every sample, link change and event.
+        self.sinks = Sinks()
+        #: Energy and charge through each meter since start (replaced whole per sample).
+        self.energy: dict[str, EnergyTotals] = {}
         self.meters: dict[str, Meter] = {}
         for spec in config.meters:
             self.meters[spec.id] = self._make_meter(spec)
@@ -156,6 +162,7 @@ class Runtime:
     def start(self) -> None:
         """Start acquisition on every meter."""
         self._running = True
+        self.sinks.start(self)
         for meter in self:
             meter.start()
 
@@ -165,6 +172,7 @@ class Runtime:
         self._running = False
         for meter in self:
             meter.stop()
+        self.sinks.close()
         self.histories.close()
         self._demo.stop()
 
@@ -205,6 +213,7 @@ class Runtime:
         # it tells where this sample came from: its store is that port's kind's.
         demo = meter.state.port in self._demo.links
         self.histories.store(demo).add(sample, meter=meter_id)
+        self._export_sample(meter_id, sample)
         if self.hub.subscriber_count:
             payload = sample_payload(sample)
             payload["meter"] = meter_id
@@ -213,6 +222,33 @@ class Runtime:
     def _on_state(self, meter_id: str, state: LinkState) -> None:
         payload = connection_payload(self, state, meter_id)
         self.hub.publish(Event("connection", orjson.dumps(payload), meter_id))
+        self.sinks.publish_state(meter_id, state)
+
+    # -- exporters and server-side energy (tc66c_server.exporters, tc66c_server.energy) ---
+    def add_sink(self, sink: Sink) -> None:
+        """Send samples, link states and events to ``sink`` too (started with the bench)."""
+        self.sinks.add(sink)
+        if self._running:
+            sink.start(self)
+
+    def publish_event(self, meter_id: str, name: str, payload: dict[str, Any]) -> None:
+        """Tell the sinks that something happened to a meter (recording started...)."""
+        self.sinks.publish_event(meter_id, name, payload)
+
+    def energy_of(self, meter_id: str) -> EnergyTotals:
+        """Energy and charge through the meter since the server started."""
+        return self.energy.get(meter_id) or EnergyTotals()
+
+    def _export_sample(self, meter_id: str, sample: Sample) -> None:
+        if meter_id not in self.meters:  # removed while this sample was on its way
+            return
+        self.energy[meter_id] = accumulate(self.energy_of(meter_id), sample, self.gap_s(meter_id))
+        if len(self.sinks):
+            self.sinks.publish_sample(meter_id, sample)
+
+    def _meter_removed(self, meter_id: str) -> None:
+        self.energy.pop(meter_id, None)
+        self.sinks.publish_event(meter_id, METER_REMOVED, {})
 
     # -- configuration ------------------------------------------------------------------
     def apply_config(self, changes: Any, meter_id: str | None = None) -> cfg.MeterConfig:
@@ -279,6 +315,7 @@ class Runtime:
                 meter.reconfigure(spec, self._auto_policy(spec))
         for meter_id in [m for m in self.meters if new.meter(m) is None]:
             self.meters.pop(meter_id).stop()
+            self._meter_removed(meter_id)
         self._release_demo()
         self.histories.release([m.port for m in new.meters])
 

@@ -23,6 +23,7 @@ from . import config as cfg
 from .api.app import create_app
 from .api.hosts import HostError, parse_allowed_host
 from .cli import config_error_exit, messages_for, setup_logging
+from .exporters import mqtt_settings
 from .histories import open_store, store_path
 from .hub import Hub
 from .i18n import Messages
@@ -109,6 +110,7 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
         **(DEMO_LAYER if args.demo else bench_config.cli_devices(args.device)),
         "polling_interval": args.interval,
         "data_retention_minutes": args.retention,
+        "model": getattr(args, "model", None),
     }
     if args.pair:
         cli_layer["pairs"] = args.pair
@@ -119,6 +121,9 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
         saved_path = None if data_dir == MEMORY else Path(data_dir) / "config.json"
         saved = cfg.load_saved(saved_path) if saved_path else {}
         bench = bench_config.resolve(seed_config, saved, env_layer, cli_layer)
+        mqtt = mqtt_settings.resolve(
+            mqtt_settings.flags_of(args), env, (seed_config or {}).get("mqtt")
+        )
     except cfg.ConfigError as exc:
         return config_error_exit(messages, exc)
     config = bench.seed_view()
@@ -154,6 +159,11 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
     print(messages("banner.data", path=path or MEMORY), flush=True)
     if runtime.demo_link:
         print(messages("banner.demo", link=runtime.demo_link), flush=True)
+    if mqtt is not None:
+        from .exporters.mqtt import MqttSink  # paho-mqtt is imported only when MQTT is on
+
+        runtime.add_sink(MqttSink(mqtt))
+        print(messages("banner.mqtt", url=mqtt.display_url, base=mqtt.base_topic), flush=True)
     if token:
         print(messages("banner.token"), flush=True)
     elif settings.exposed:

@@ -89,7 +89,7 @@ class Bench:
         """An input meter and an output meter across ``model``, served by one process."""
         links = [self.workdir / "in", self.workdir / "out"]
         logs = [self.workdir / "in.jsonl", self.workdir / "out.jsonl"]
-        argv = ["--link", str(links[0]), "--output-link", str(links[1]), "--model", model]
+        argv = ["--link", str(links[0]), "--output-link", str(links[1]), "--between", model]
         argv += ["--log", str(logs[0]), "--output-log", str(logs[1]), "--start-s", str(start_s)]
         self._start([*argv, "--delay-ms", str(delay_ms), *extra], links)
         process = self._last

@@ -7,6 +7,7 @@ on the port, exercised here on real emulator ptys presented as detected USB mete
 from __future__ import annotations
 
 import functools
+import pickle
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from tc66c_server.autoport import AutoChoice, AutoPolicy, auto_candidates, auto_
 from tc66c_server.bench_config import BenchConfig, MeterSpec
 from tc66c_server.emulator import EmulatorHost, FaultKind
 from tc66c_server.errors import PortBusyError, PortNotFoundError
+from tc66c_server.meter_models import meter_factory
 from tc66c_server.poller import LinkState, Poller
 from tc66c_server.ports import PortInfo
 from tc66c_server.runtime import Runtime, ServerSettings
@@ -235,3 +237,12 @@ def test_the_bench_gives_auto_meters_their_rank_and_updates_it_when_ports_change
         assert runtime.meter("c").auto == AutoPolicy(1, ("/dev/ttyACM7",))
     finally:
         runtime.stop()
+
+
+@pytest.mark.parametrize("model", ["auto", "tc66c"])
+def test_a_pollers_links_share_one_auto_choice_whatever_the_model(model: str) -> None:
+    choice = AutoChoice(AutoPolicy(1))
+    factory = meter_factory(model, auto=choice)
+    links = [factory("auto"), factory("auto")]
+    assert all(getattr(link, "auto", None) is choice for link in links)
+    assert pickle.loads(pickle.dumps(factory)).auto == choice  # it crosses into the child

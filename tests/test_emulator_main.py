@@ -63,9 +63,9 @@ def test_options_map_to_host_settings() -> None:
 
 def test_pair_options_map_to_a_linked_pair() -> None:
     args = parse_args(
-        ["--link", "/tmp/x", "--output-link", "/tmp/y", "--model", "cable", "--cable-ohm", "0.1"]
+        ["--link", "/tmp/x", "--output-link", "/tmp/y", "--between", "cable", "--cable-ohm", "0.1"]
     )
-    assert (args.output_link, args.model, args.cable_ohm, args.start_s) == (
+    assert (args.output_link, args.between, args.cable_ohm, args.start_s) == (
         "/tmp/y",
         "cable",
         0.1,
@@ -80,7 +80,8 @@ def test_pair_options_map_to_a_linked_pair() -> None:
         ["--link", "/tmp/x", "--fault-rate", "2"],
         ["--link", "/tmp/x", "--delay-ms", "-1"],
         ["--link", "/tmp/x", "--output-log", "/tmp/out.jsonl"],
-        ["--link", "/tmp/x", "--output-link", "/tmp/y", "--model", "dimmer"],
+        ["--link", "/tmp/x", "--output-link", "/tmp/y", "--between", "dimmer"],
+        ["--link", "/tmp/x", "--output-link", "/tmp/y", "--model", "um25c"],
         ["--link", "/tmp/x", "--output-link", "/tmp/y", "--fault-mix", "flip=0.1"],
         ["--link", "/tmp/x", "--output-link", "/tmp/y", "--cable-ohm", "-1"],
     ],

@@ -158,11 +158,13 @@ def test_converter_efficiency_is_within_1_percent_of_the_served_values(
         assert point.power_in >= EFFICIENCY_FLOOR_W
         assert point.efficiency == pytest.approx(model.efficiency(point.power_in), abs=0.01)
     # ...and is hidden on both sides of the load step.
-    jumps = [abs(b.power_in - a.power_in) for a, b in itertools.pairwise(result.data)]
+    # The step may fall inside a bucket (its power is then halfway): look two buckets apart.
+    data = result.data
+    jumps = [abs(c.power_in - a.power_in) for a, c in zip(data, data[2:], strict=False)]
     step = jumps.index(max(jumps))
     assert max(jumps) > 20
-    assert result.data[step].efficiency is None
-    assert result.data[step + 1].efficiency is None
+    assert data[step + 1].efficiency is None
+    assert data[step].efficiency is None or data[step + 2].efficiency is None
 
 
 def test_cable_resistance_is_within_2_percent_of_the_served_values(

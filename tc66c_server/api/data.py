@@ -15,6 +15,7 @@ from starlette.responses import Response
 from .. import quantities as q
 from ..meter import Meter
 from ..periods import Period, PeriodError, parse_period
+from ..reading import UM_KEYS
 from ..runtime import Runtime, UnknownMeterError
 from ..store import SampleStore
 from ..timefmt import iso, iso_many, parse_iso
@@ -69,6 +70,14 @@ def _fields(text: str | None) -> tuple[str, ...]:
     if text == "all":
         return tuple(x.key for x in q.EXTRA)
     wanted = [f.strip() for f in text.split(",") if f.strip()]
+    latest_only = [f for f in wanted if f in UM_KEYS]
+    if latest_only:
+        raise InvalidParameter(
+            f"{_shown(', '.join(latest_only))}: UM meter fields are served with the latest "
+            "sample only (GET /api/meters/{id}/data/latest); the history keeps "
+            + ", ".join(x.key for x in q.ALL),
+            {"fields": _shown(text)},
+        )
     unknown = [f for f in wanted if f not in q.BY_KEY]
     if unknown:
         known = ", ".join(x.key for x in q.ALL)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ..meter import SCREEN_ACTIONS
+from ..meter_models import MODELS, UM_ACTIONS
 from .bodies import config_errors, json_body
 from .data import meter_of, runtime_of
 from .errors import InvalidParameter, MeterOffline
@@ -22,6 +23,7 @@ _NEW_METER = {
         "id": {"type": "string", "example": "out", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"},
         "port": {"type": "string", "example": "/dev/ttyACM1"},
         "polling_interval": {"type": "number", "example": 1.0},
+        "model": {"type": "string", "enum": list(MODELS), "example": "auto"},
     },
     "required": ["port"],
     "additionalProperties": False,
@@ -74,7 +76,8 @@ def remove_meter(request: Request, meter: str) -> Response:
     openapi_extra=_body(_SCREEN),
 )
 async def screen(request: Request, meter: str) -> JSON:
-    """``rotate``, ``next`` or ``previous`` page, sent between two polls of that meter."""
+    """``rotate``, ``next`` or ``previous`` page (a UM meter also: ``clear_group``,
+    ``select_group_0`` to ``select_group_9``), sent between two polls of that meter."""
     target = meter_of(request, meter)
     body = await json_body(request)
     action = body.get("action") if isinstance(body, dict) else None
@@ -85,5 +88,10 @@ async def screen(request: Request, meter: str) -> JSON:
         )
     if not target.state.connected:
         raise MeterOffline("the meter is not connected: the command was not sent")
+    if action in UM_ACTIONS and not (target.state.product or "").startswith("UM"):
+        raise InvalidParameter(
+            f"{action} is a UM24C/UM25C/UM34C command: this meter is not a UM",
+            {"fields": {"action": "must be rotate, next or previous for this meter"}},
+        )
     target.command(action)
     return JSON({"meter": target.id, "action": action, "queued": True}, status_code=202)

@@ -26,6 +26,8 @@ def sample_payload(sample: Sample) -> dict[str, Any]:
         point[quantity.key] = getattr(r, quantity.key)
     for key in DEVICE_KEYS:
         point[key] = getattr(r, key)
+    if r.um is not None:  # a UM meter: its groups 2-9, settings and recording fields
+        point.update(r.um.as_dict())
     return point
 
 

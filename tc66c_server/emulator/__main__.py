@@ -3,9 +3,10 @@
 Serves until Ctrl+C or SIGTERM, then removes its link and exits with status 0. Another
 process can pull the cable (``SIGUSR1``) and plug it back (``SIGUSR2``); ``--log FILE``
 records every reply served and every plug change as JSON lines, so a test can compare what
-a server stored with what the meter really said.
+a server stored with what the meter really said. ``--model um24c|um25c|um34c`` serves that
+UM meter's protocol instead of the TC66C's (``--model tc66c``, the default).
 
-``--output-link OUT --model converter`` (or ``cable``) serves a second meter on the output
+``--output-link OUT --between converter`` (or ``cable``) serves a second TC66C on the output
 of a simulated converter or cable (:mod:`.pair`), its replies logged to ``--output-log``;
 the signals then pull and plug both cables.
 """
@@ -26,7 +27,7 @@ from typing import IO, Any
 
 from .converter import CableModel, ConverterModel, PairModel
 from .faults import parse_mix
-from .host import EmulatorHost, ServedReply
+from .host import MODELS, EmulatorHost, ServedReply
 from .pair import EmulatorPair
 
 #: What the signals ask of the main loop.
@@ -68,13 +69,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "e.g. flip=0.1,truncate=0.05,random=0.05",
     )
     parser.add_argument(
+        "--model",
+        choices=MODELS,
+        default="tc66c",
+        help="the meter to emulate (default tc66c; um24c, um25c, um34c speak the UM protocol)",
+    )
+    parser.add_argument(
         "--log", type=Path, help="append every reply served and plug change as JSON lines"
     )
     parser.add_argument(
-        "--output-link", help="also serve a meter on the output of --model behind this link"
+        "--output-link", help="also serve a TC66C on the output of --between behind this link"
     )
     parser.add_argument(
-        "--model",
+        "--between",
         choices=("converter", "cable"),
         default="converter",
         help="what sits between the two meters (default converter: 80-92 %% efficient)",
@@ -89,6 +96,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.output_log is not None and args.output_link is None:
         parser.error("--output-log needs --output-link")
+    if args.output_link is not None and args.model != "tc66c":
+        parser.error("--output-link serves a pair of TC66Cs: leave --model at tc66c")
     if args.output_link is not None and args.fault_mix:
         parser.error("--fault-mix is for one meter: use --fault-rate with --output-link")
     if args.cable_ohm < 0 or args.start_s < 0:
@@ -145,7 +154,7 @@ class EventLog:
 
 
 def _model(args: argparse.Namespace) -> PairModel:
-    return ConverterModel() if args.model == "converter" else CableModel(args.cable_ohm)
+    return ConverterModel() if args.between == "converter" else CableModel(args.cable_ohm)
 
 
 def _hosts(args: argparse.Namespace, logs: list[EventLog]) -> list[EmulatorHost]:
@@ -160,6 +169,7 @@ def _hosts(args: argparse.Namespace, logs: list[EventLog]) -> list[EmulatorHost]
             fault_rate=args.fault_rate,
             fault_mix=args.fault_mix,
             on_reply=on_reply[0],
+            model=args.model,
         )
         return [host]
     pair = EmulatorPair(
@@ -181,7 +191,7 @@ def _hosts(args: argparse.Namespace, logs: list[EventLog]) -> list[EmulatorHost]
 def _serve(hosts: list[EmulatorHost], logs: list[EventLog], controls: Controls) -> None:
     """Answer the signals' requests until told to stop."""
     for host, events in zip(hosts, logs, strict=True):
-        print(f"TC66C emulator: {host.link} -> {host.pts_path}", flush=True)
+        print(f"{host.model.upper()} emulator: {host.link} -> {host.pts_path}", flush=True)
         events.write("plug", pts=host.pts_path)
     while True:
         try:

@@ -1,4 +1,4 @@
-"""Faults on demand for ``getva`` replies: queued ones, and random ones at a seeded rate.
+"""Faults on demand for data replies (``getva``, a UM's ``F0``): queued, and random at a rate.
 
 Every fault is one a client meets on a real link: a corrupted byte, a cut-off transfer,
 line noise, a meter that does not answer, stray bytes after a reply, the cable pulled out.
@@ -20,7 +20,7 @@ class FaultKind(Enum):
 
     FLIP = "flip"  # one byte of the reply changed
     TRUNCATE = "truncate"  # only the first part of the reply is sent
-    RANDOM = "random"  # 192 random bytes instead of the reply
+    RANDOM = "random"  # random bytes instead of the reply (as many)
     SILENCE = "silence"  # no reply at all
     EXTRA = "extra"  # garbage bytes appended after the reply
     UNPLUG = "unplug"  # the meter disappears (carried out by the host, not here)
@@ -72,7 +72,7 @@ def corrupt(kind: FaultKind, reply: bytes, rng: random.Random) -> bytes:
     if kind is FaultKind.TRUNCATE:
         return reply[: rng.randint(1, len(reply) - 1)]
     if kind is FaultKind.RANDOM:
-        return rng.randbytes(protocol.PACKET_LEN)
+        return rng.randbytes(len(reply) or protocol.PACKET_LEN)
     if kind is FaultKind.EXTRA:
         return reply + rng.randbytes(rng.randint(1, MAX_EXTRA_BYTES))
     return b""

@@ -19,18 +19,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from .. import protocol
+from .. import protocol, um_protocol
 from ..reading import Reading
 from .device import Reply, VirtualMeter
 from .faults import FaultInjector, FaultKind
 from .plug import Plug
 from .signal import BenchSession
 from .source import ReadingSource
+from .um_device import VirtualUmMeter
 
 log = logging.getLogger(__name__)
 
 #: USB full-speed CDC bulk packets carry 64 bytes; the meter's replies arrive in such chunks.
 USB_PACKET_LEN = 64
+#: Meter models the host can serve: the TC66C's USB protocol, or a UM's byte commands.
+MODELS = ("tc66c", *um_protocol.MODELS)
+#: Replies the fault injector may corrupt: the TC66C's ``getva``, the UM's data reply.
+DATA_REPLIES = ("getva", "data")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +63,8 @@ class ServedReply:
 
 
 class EmulatorHost:
-    """A virtual TC66C on a pty, reachable at ``link``; a context manager (start/stop)."""
+    """A virtual TC66C (or UM24C/UM25C/UM34C, ``model=``) on a pty, reachable at ``link``;
+    a context manager (start/stop)."""
 
     def __init__(
         self,
@@ -75,17 +81,27 @@ class EmulatorHost:
         session: ReadingSource | None = None,
         fault_mix: dict[FaultKind, float] | None = None,
         on_reply: Callable[[ServedReply], None] | None = None,
+        model: str = "tc66c",
     ) -> None:
+        if model not in MODELS:
+            raise ValueError(f"unknown meter model {model!r} (known: {', '.join(MODELS)})")
         self._link = Path(link)
+        self.model = model
         self.reply_delay_s = reply_delay_s
         self.chunked = chunked
         self.chunk_gap_s = chunk_gap_s
-        self.meter = VirtualMeter(
-            session or BenchSession(seed),
-            clock,
-            record_interval_s=record_interval_s,
-            bootloader=bootloader,
-        )
+        self.meter: VirtualMeter | VirtualUmMeter
+        if model == "tc66c":
+            self.meter = VirtualMeter(
+                session or BenchSession(seed),
+                clock,
+                record_interval_s=record_interval_s,
+                bootloader=bootloader,
+            )
+        else:
+            self.meter = VirtualUmMeter(
+                session or BenchSession(seed), clock, um_protocol.MODELS[model]
+            )
         self.faults = FaultInjector(seed=seed, fault_rate=fault_rate, mix=fault_mix)
         #: Told of every reply served, in the serving thread (tests and ``--log`` use it).
         self.on_reply = on_reply
@@ -205,7 +221,7 @@ class EmulatorHost:
         """Send one reply (fault applied); False when the plug must stop serving."""
         data = reply.data
         kind: FaultKind | None = None
-        if reply.command == "getva":
+        if reply.command in DATA_REPLIES:
             kind, data = self.faults.apply(data)
             if kind is FaultKind.UNPLUG:
                 self._report(reply, kind, complete=True)
@@ -233,7 +249,11 @@ class EmulatorHost:
         listener = self.on_reply
         if listener is None:
             return
-        reading = protocol.decode_packet(reply.data) if reply.command == "getva" else None
+        reading: Reading | None = None
+        if reply.command == "getva":
+            reading = protocol.decode_packet(reply.data)
+        elif reply.command == "data":
+            reading = um_protocol.decode_reply(reply.data)
         try:
             listener(ServedReply(time.time(), reply.command, kind, complete, reading))
         except Exception:  # a broken listener must never stop the meter answering

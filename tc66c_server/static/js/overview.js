@@ -1,6 +1,7 @@
 // The bench overview: one card per meter (name, live V / I / P, link state in words, model,
 // firmware, serial, sample age) with its controls (screen rotate / next / previous, remove).
 // Choosing a card makes it the meter the detail panels show; main.js does the switching.
+// A UM meter's card also lists its 10 data groups (select one, clear the selected one).
 
 import { deleteJson, meterApi, postJson } from "./api.js";
 import { colourSlot, linkState, writeErrorKey } from "./bench.js";
@@ -21,6 +22,7 @@ const SCREEN = [
   ["next", "▶"],
 ];
 const MESSAGE_MS = 4000;
+const UM_GROUPS = 10;
 
 export class Overview {
   /**
@@ -131,6 +133,22 @@ export class Overview {
       values.append(box);
       nums[`${key}Label`] = label;
     }
+    const um = el("div", { class: "card-um", "data-testid": "card-um" });
+    um.hidden = true;
+    const umTitle = el("p", { class: "card-um-title" });
+    const umList = el("ol", { class: "card-um-groups" });
+    const groupButtons = [];
+    for (let g = 0; g < UM_GROUPS; g += 1) {
+      const b = el("button", { type: "button", class: "btn btn-group", "data-testid": `um-group-${g}` });
+      b.addEventListener("click", () => this.#screen(id, `select_group_${g}`));
+      const item = el("li");
+      item.append(b);
+      umList.append(item);
+      groupButtons.push(b);
+    }
+    const clearGroup = el("button", { type: "button", class: "btn btn-um-clear", "data-testid": "um-clear-group" });
+    clearGroup.addEventListener("click", () => this.#screen(id, "clear_group"));
+    um.append(umTitle, umList, clearGroup);
     const device = el("p", { class: "card-device", "data-testid": "card-device" });
     const age = el("p", { class: "card-age", "data-testid": "card-age" });
     const error = el("p", { class: "card-error" });
@@ -155,13 +173,13 @@ export class Overview {
     confirm.append(confirmText, yes, no);
     const message = el("p", { class: "card-message", role: "status", "aria-live": "polite" });
 
-    node.append(select, values, device, age, error, controls, confirm, message);
+    node.append(select, values, um, device, age, error, controls, confirm, message);
 
     const card = {
       id,
       node,
       parts: { select, name, stateText, nums, device, age, error, screen, screenButtons, remove,
-        confirm, confirmText, yes, no, message },
+        confirm, confirmText, yes, no, message, um, umTitle, groupButtons, clearGroup },
       meter: { id },
       slot: 0,
       sample: null,
@@ -241,6 +259,28 @@ export class Overview {
       setText(node, formatQuantity(loc, key, v));
       setText(card.parts.nums[`${key}Label`], t(`q.${key}`));
     }
+    this.#renderUm(card);
+  }
+
+  /** A UM meter's data groups (mAh / mWh each, the selected one pressed) and its commands. */
+  #renderUm(card) {
+    const p = card.parts;
+    const s = card.sample;
+    const isUm = Boolean(s) && Number.isInteger(s.selected_group);
+    p.um.hidden = !isUm;
+    if (!isUm) return;
+    const offline = linkState(card.meter) !== "connected";
+    setText(p.umTitle, t("bench.um_groups", { mode: String(s.charging_mode ?? "—") }));
+    p.groupButtons.forEach((b, g) => {
+      const mah = s[`group${g}_mah`];
+      const mwh = s[`group${g}_mwh`];
+      setText(b, t("bench.um_group", { group: g, mah: mah ?? "—", mwh: mwh ?? "—" }));
+      b.setAttribute("aria-pressed", String(g === s.selected_group));
+      b.title = t("bench.um_select", { group: g });
+      b.disabled = offline;
+    });
+    setText(p.clearGroup, t("bench.um_clear", { group: s.selected_group }));
+    p.clearGroup.disabled = offline;
   }
 
   #renderAge(card) {
