@@ -1,4 +1,7 @@
-"""Command line: ``tc66c-server serve|read|ports|import`` (``api_server.py`` calls ``serve``)."""
+"""Command line: ``tc66c-server serve|read|ports|import|record``.
+
+``api_server.py`` calls ``serve``.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from . import __version__
 from . import config as cfg
 from .i18n import LANGUAGES, Messages, detect_language
 
-COMMANDS = ("serve", "read", "ports", "import")
+COMMANDS = ("serve", "read", "ports", "import", "record")
 
 
 def _add_serve_args(p: argparse.ArgumentParser) -> None:
@@ -30,6 +33,12 @@ def _add_serve_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--interval", type=float, help="polling interval in seconds")
     p.add_argument("--retention", type=int, help="data retention in minutes")
+    p.add_argument(
+        "--auto-record",
+        action="store_true",
+        default=None,
+        help="record each charge by itself (current >= auto_record_threshold_a)",
+    )
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
     p.add_argument("--data-dir", help="where samples are kept (':memory:' = RAM only)")
     p.add_argument(
@@ -74,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="skip",
         help="a sample at a time already stored: keep the stored one (skip, default) or replace it",
     )
+    from .record_command import add_arguments
+
+    add_arguments(sub.add_parser("record", help="start or stop a recording on a running server"))
     return parser
 
 
@@ -114,6 +126,10 @@ def main(argv: Sequence[str] | None = None, *, seed_config: Mapping[str, Any] | 
         from .import_command import import_command
 
         return import_command(args)
+    if command == "record":
+        from .record_command import record_command
+
+        return record_command(args)
     return 2
 
 

@@ -109,6 +109,7 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
         **(DEMO_LAYER if args.demo else bench_config.cli_devices(args.device)),
         "polling_interval": args.interval,
         "data_retention_minutes": args.retention,
+        "auto_record": args.auto_record,
     }
     if args.pair:
         cli_layer["pairs"] = args.pair

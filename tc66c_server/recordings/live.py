@@ -106,7 +106,7 @@ class MeterRecorder:
         """One sample of the meter: it joins the open recording, may open or close one."""
         changes = self.tick(ts)
         rec = self.current
-        if rec is not None and rec.resuming and not rec.info.auto:
+        if rec is not None and rec.resuming and not self._detects(rec):
             rec.resuming = False
             changes.append(Continued(rec, ts))
         if self.detector is not None and (rec is None or rec.info.auto):
@@ -135,7 +135,7 @@ class MeterRecorder:
         """The clock with no new sample: ends confirmed by time, stop by duration."""
         changes: list[Change] = []
         rec = self.current
-        if rec is not None and rec.resuming and not rec.info.auto:
+        if rec is not None and rec.resuming and not self._detects(rec):
             last = rec.acc.last_ts if rec.acc.last_ts is not None else rec.acc.start_ts
             if now - last > self.resume_window_s:
                 return [self._close(last, EndReason.INTERRUPTED)]
@@ -151,6 +151,10 @@ class MeterRecorder:
                     self.detector.stopped_outside()
                 changes.append(self._close(stop.at_ts, stop.reason))
         return changes
+
+    def _detects(self, rec: OpenRecording) -> bool:
+        """True when the detector follows ``rec`` (an auto recording with auto-record on)."""
+        return rec.info.auto and self.detector is not None
 
     def _detect(self, ts: float, current_a: float) -> list[Change]:
         assert self.detector is not None
