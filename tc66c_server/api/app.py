@@ -14,7 +14,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 
 from .. import __version__
 from ..runtime import Runtime
-from . import admin, data, docs, errors, meters, openapi, pairs, recordings, stream
+from . import admin, data, docs, errors, meters, openapi, pairs, recordings, reports, stream
 from .guard import GuardRules, RequestGuard
 from .headers import SecurityHeaders
 
@@ -66,6 +66,7 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     app.include_router(meters.router)
     app.include_router(pairs.router)
     app.include_router(recordings.router)
+    app.include_router(reports.router)
     app.include_router(stream.router)
 
     index = STATIC_DIR / "index.html"
