@@ -77,6 +77,14 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
             return FileResponse(index, headers={"Cache-Control": "no-cache"})
         return HTMLResponse(_FALLBACK_PAGE)
 
+    recordings_page = STATIC_DIR / "recordings.html"
+
+    @app.get("/recordings", include_in_schema=False)
+    def recordings_dashboard() -> Response:
+        if recordings_page.is_file():
+            return FileResponse(recordings_page, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(_FALLBACK_PAGE)
+
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
