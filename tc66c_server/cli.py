@@ -1,4 +1,4 @@
-"""Command line: ``tc66c-server serve|read|ports|import|record``.
+"""Command line: ``tc66c-server serve|read|ports|import|record|download-recording``.
 
 ``api_server.py`` calls ``serve``.
 """
@@ -16,7 +16,7 @@ from . import __version__
 from . import config as cfg
 from .i18n import LANGUAGES, Messages, detect_language
 
-COMMANDS = ("serve", "read", "ports", "import", "record")
+COMMANDS = ("serve", "read", "ports", "import", "record", "download-recording")
 
 
 def _add_serve_args(p: argparse.ArgumentParser) -> None:
@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .record_command import add_arguments
 
     add_arguments(sub.add_parser("record", help="start or stop a recording on a running server"))
+    from .download_command import add_arguments as add_download_arguments
+
+    add_download_arguments(
+        sub.add_parser("download-recording", help="file the meter's own offline recording")
+    )
     return parser
 
 
@@ -126,6 +131,10 @@ def main(argv: Sequence[str] | None = None, *, seed_config: Mapping[str, Any] | 
         from .import_command import import_command
 
         return import_command(args)
+    if command == "download-recording":
+        from .download_command import download_command
+
+        return download_command(args)
     if command == "record":
         from .record_command import record_command
 

@@ -198,3 +198,46 @@ def test_record_start_and_stop_from_the_command_line(
         assert none.returncode == 1 and "no recording is running" in none.stderr
     finally:
         server.stop()
+
+
+def test_the_meters_own_recording_is_downloaded_placed_in_time_and_listed(
+    tmp_path: Path,
+) -> None:
+    clock_speed = 60.0  # ten minutes of the meter's recording in ten seconds of test
+    with EmulatorHost(
+        tmp_path / "ttyRec", reply_delay_s=0.0, seed=5, record_interval_s=10.0,
+        clock=lambda: time.monotonic() * clock_speed,
+    ) as host:  # fmt: skip
+        time.sleep(1.0)
+        data = tmp_path / "data"
+        done = subprocess.run(
+            [sys.executable, "-m", "tc66c_server", "download-recording", "--device",
+             str(host.link), "--interval", "10", "--end", "1732000020", "--name", "offline",
+             "--data-dir", str(data)],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        expected = host.meter.recording()
+    assert done.returncode == 0, done.stderr
+    assert f"{len(expected)} records every 10 s" in done.stdout
+    server = start_server("--device", str(tmp_path / "absent"), "--data-dir", str(data))
+    try:
+        (rec,) = recordings(server)
+        assert (rec["name"], rec["imported"], rec["end_reason"]) == ("offline", True, "imported")
+        assert rec["sample_count"] == len(expected)
+        assert parse_iso(rec["end"]) == 1732000020.0
+        assert rec["duration_s"] == 10 * (len(expected) - 1)
+        assert rec["meter_counters"] is None
+        rows = httpx.get(f"{server.url}/api/recordings/{rec['id']}/data").json()["data"]
+        assert [r["voltage"] for r in rows] == [p.voltage for p in expected]
+        assert [r["current"] for r in rows] == [p.current for p in expected]
+    finally:
+        server.stop()
+
+
+def test_download_recording_refuses_a_bad_interval(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tc66c_server", "download-recording", "--device",
+         str(tmp_path / "absent"), "--interval", "0", "--data-dir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert done.returncode != 0 and "error:" in done.stderr

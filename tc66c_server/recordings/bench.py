@@ -296,12 +296,8 @@ class Recordings:
         demo: bool = False,
     ) -> dict[str, Any]:
         """A finished recording over imported samples (already in the store)."""
-        acc: SummaryAccumulator | None = None
-        for sample in samples:
-            if acc is None:
-                acc = SummaryAccumulator(sample.ts, gap_s, has_counters=has_counters)
-            acc.add(sample.ts, sample.reading)
-        if acc is None or acc.last_ts is None:
+        acc = accumulate(samples, gap_s, has_counters=has_counters)
+        if acc.last_ts is None:
             raise ValueError("there is nothing to import: no sample")
         acc.close(acc.last_ts, str(EndReason.IMPORTED))
         rid = self.db.create(
@@ -404,6 +400,18 @@ class Recordings:
             return
         for aid, annotation in zip(self.db.annotate(annotations), annotations, strict=True):
             self.publish("annotation", annotation_json(aid, annotation), annotation.meter)
+
+
+def accumulate(
+    samples: Iterable[Sample], gap_s: float, *, has_counters: bool
+) -> SummaryAccumulator:
+    """The summary of samples in time order, from the first one's time (empty: from 0)."""
+    acc: SummaryAccumulator | None = None
+    for sample in samples:
+        if acc is None:
+            acc = SummaryAccumulator(sample.ts, gap_s, has_counters=has_counters)
+        acc.add(sample.ts, sample.reading)
+    return acc if acc is not None else SummaryAccumulator(0.0, gap_s, has_counters=has_counters)
 
 
 def _holds(state: _Meter, recording_id: int) -> bool:
