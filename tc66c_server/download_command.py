@@ -19,7 +19,13 @@ from .bench_config import DEFAULT_METER_ID
 from .errors import MeterError
 from .recordings.bench import accumulate
 from .recordings.db import FILE_NAME, RecordingDb
-from .recordings.gtrec import MAX_INTERVAL_S, MIN_INTERVAL_S, GtrecError, imported_samples
+from .recordings.gtrec import (
+    MAX_INTERVAL_S,
+    MIN_INTERVAL_S,
+    GtrecError,
+    check_interval,
+    imported_samples,
+)
 from .recordings.reasons import EndReason
 from .store import SampleStore
 from .timefmt import iso, parse_iso
@@ -56,6 +62,11 @@ def download_command(args: argparse.Namespace) -> int:
         print("error: cannot store into ':memory:': give a data directory", file=sys.stderr)
         return 2
     now = time.time()
+    try:
+        check_interval(args.interval)
+    except GtrecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         end = _end(args.end, now)
     except (ValueError, OverflowError):

@@ -240,4 +240,4 @@ def test_download_recording_refuses_a_bad_interval(tmp_path: Path) -> None:
          str(tmp_path / "absent"), "--interval", "0", "--data-dir", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
-    assert done.returncode != 0 and "error:" in done.stderr
+    assert done.returncode == 2 and "interval_s must be 1 to 60 s" in done.stderr
