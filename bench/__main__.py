@@ -14,7 +14,17 @@ from pathlib import Path
 from .common import Figure, machine
 from .report import render_markdown, render_table
 
-SUITES = ("link", "api", "load", "acquisition", "meters", "footprint", "startup", "dashboard")
+SUITES = (
+    "link",
+    "api",
+    "load",
+    "acquisition",
+    "meters",
+    "footprint",
+    "startup",
+    "dashboard",
+    "history",
+)
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 

@@ -48,7 +48,7 @@ REQUESTS = (
     "/api/stats/7d",
 )
 RSS_TARGET_MB = 100
-DISK_TARGET_BYTES = 40
+DISK_TARGET_BYTES = 12
 #: rd-usb's CSV columns (see docs/formats/rd-usb-csv.md) and their SQLite types.
 RD_USB_COLUMNS = (
     ("time", "TEXT"),
@@ -89,7 +89,7 @@ def _store_bytes(data: Dataset) -> tuple[int, int]:
     conn = sqlite3.connect(path)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        rows: int = conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+        rows: int = conn.execute("SELECT COALESCE(SUM(n), 0) FROM days").fetchone()[0]
     finally:
         conn.close()
     size = sum(f.stat().st_size for f in copy.iterdir() if f.name.startswith(path.name))

@@ -155,7 +155,7 @@ class BenchConfig:
             errors["port"] = "is required"
         if errors:
             raise ConfigError(errors)
-        meter_id = body.get("id") or _free_id(self.meters)
+        meter_id = _check_id(body["id"], "id") if "id" in body else _free_id(self.meters)
         spec = parse_meter_entry(
             {"id": meter_id, **{k: body[k] for k in ("port", "polling_interval") if k in body}},
             len(self.meters),
@@ -220,10 +220,15 @@ def parse_meter_entry(entry: Any, position: int, default_interval: float) -> Met
     """One meter from ``"[NAME=]PORT"`` or ``{"id"?, "port", "polling_interval"?}``."""
     if isinstance(entry, str):
         name, sep, port = entry.partition("=")
-        entry = {"id": name, "port": port} if sep and not name.startswith("/") else {"port": entry}
+        entry = (
+            {"id": name or None, "port": port}
+            if sep and not name.startswith("/")
+            else {"port": entry}
+        )
     if not isinstance(entry, Mapping) or "port" not in entry:
         raise ConfigError({f"meters[{position}]": "must be 'NAME=PORT', 'PORT' or an object"})
-    meter_id = _check_id(entry.get("id") or f"m{position + 1}", f"meters[{position}].id")
+    given = entry.get("id")
+    meter_id = _check_id(f"m{position + 1}" if given is None else given, f"meters[{position}].id")
     changes = {"port": entry["port"]}
     if entry.get("polling_interval") is not None:
         changes["polling_interval"] = entry["polling_interval"]
@@ -246,7 +251,8 @@ def parse_pair_entry(entry: Any, position: int) -> PairSpec:
         raise ConfigError({f"pairs[{position}]": f"unknown key(s) {', '.join(unknown[:5])}"})
     pin = _check_id(entry["input"], "input")
     pout = _check_id(entry["output"], "output")
-    pair_id = _check_id(entry.get("id") or f"{pin}-{pout}", "id")
+    given = entry.get("id")
+    pair_id = _check_id(f"{pin}-{pout}" if given is None else given, "id")
     return PairSpec(pair_id, pin, pout, _calibration_of(entry.get("calibration"), position))
 
 

@@ -33,7 +33,9 @@ RECORDING_DEFAULTS: dict[str, Any] = {
 }
 MIN_INTERVAL_S = 0.1  # the meter cannot answer faster than every 80-100 ms
 MAX_INTERVAL_S = 3600.0
-MAX_RETENTION_MIN = 366 * 24 * 60
+#: Ten years (of 365.25 days): store v2 keeps a year in about 350 MB.
+MAX_RETENTION_MIN = 3653 * 24 * 60
+MAX_RETENTION_TEXT = "10 years"
 #: Ports served by the built-in simulated bench (see demo.py).
 DEMO_PORTS = ("demo", "demo-out")
 _COM_PORT = re.compile(r"^COM[1-9][0-9]{0,2}$", re.IGNORECASE)
@@ -152,7 +154,7 @@ def _check_retention(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return f"must be a whole number of minutes between 1 and {MAX_RETENTION_MIN}"
     if not 1 <= value <= MAX_RETENTION_MIN:
-        return f"must be between 1 and {MAX_RETENTION_MIN} minutes (366 days)"
+        return f"must be between 1 and {MAX_RETENTION_MIN} minutes ({MAX_RETENTION_TEXT})"
     return None
 
 

@@ -44,7 +44,7 @@ def retention_note(oldest_ts: float, now: float, retention_min: int) -> str | No
             "TC66C_RETENTION or the dashboard's settings)"
         )
     if age_min > longest:
-        note += f"; no retention keeps samples older than {longest} min (366 days)"
+        note += f"; no retention keeps samples older than {longest} min ({cfg.MAX_RETENTION_TEXT})"
     return note
 
 

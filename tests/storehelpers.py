@@ -65,9 +65,11 @@ def memory_db() -> sqlite3.Connection:
     return conn
 
 
-def insert(conn: sqlite3.Connection, samples: Iterable[Sample]) -> int:
+def insert(
+    conn: sqlite3.Connection, samples: Iterable[Sample], meter: str = schema.DEFAULT_METER
+) -> int:
     """Store the samples in one transaction (what the writer thread does per batch)."""
-    return insert_samples(conn, [encode(s) for s in samples])
+    return insert_samples(conn, [encode(s) for s in samples], meter)
 
 
 def on_writer(store: SampleStore, sql: str) -> None:

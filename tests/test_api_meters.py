@@ -94,15 +94,20 @@ def test_each_meter_has_the_seed_routes_with_the_seed_shapes(
 
 
 def test_meters_keep_their_own_samples(client: TestClient, runtime: Runtime) -> None:
-    serials = {
-        meter_id: {
-            p["serial"]
-            for p in client.get(f"/api/meters/{meter_id}/data/1m?fields=serial").json()["data"]
-        }
-        for meter_id in METER_IDS
-    }
+    # Each emulator has its own seed, so its own voltages: a meter's stored samples are
+    # exactly those its own poller took (its latest sample included).
     for meter_id in METER_IDS:
-        assert serials[meter_id] == {runtime.meter(meter_id).state.serial}
+        stored = runtime.store.range(0, time.time() + 60, meter=meter_id)
+        assert len(stored) >= 3
+        latest = client.get(f"/api/meters/{meter_id}/data/latest").json()
+        assert latest["serial"] == runtime.meter(meter_id).state.serial
+        others = {
+            round(row[1], 4)
+            for other in METER_IDS
+            if other != meter_id
+            for row in runtime.store.range(0, time.time() + 60, meter=other)
+        }
+        assert {round(row[1], 4) for row in stored} - others
 
 
 def test_seed_routes_are_the_first_meters(client: TestClient) -> None:
@@ -176,7 +181,9 @@ def test_a_meter_added_at_run_time_polls_and_is_saved(
         ({"port": "ttyUSB0"}, "meters[3].port"),
         ({}, "port"),
         ({"id": "a", "port": "demo"}, "id"),
-        ({"id": "bad id", "port": "demo"}, "meters[3].id"),
+        ({"id": "bad id", "port": "demo"}, "id"),
+        ({"id": "", "port": "demo"}, "id"),
+        ({"id": None, "port": "demo"}, "id"),
         ({"port": "demo", "colour": "red"}, "body"),
         ([], "body"),
     ],

@@ -244,12 +244,14 @@ def test_store_error_shows_a_warning_until_the_status_clears_it(
         response = route.fetch()
         route.fulfill(response=response, json={**response.json(), "store_error": fault})
 
-    page.route("**/api/status", with_fault)  # the server's answer, with a full disk in it
+    # The server's status answers (the seed's and the selected meter's), with a full disk.
+    status_urls = re.compile(r"/api/(meters/[^/]+/)?status$")
+    page.route(status_urls, with_fault)
     page.reload()
     expect(box).to_be_visible()
     expect(box).to_have_attribute("role", "alert")
     expect(box).to_contain_text("Le disque est plein")
     expect(box).to_contain_text("database or disk is full")
     expect(box).to_contain_text("en attente")  # the backlog, in the page's number format
-    page.unroute("**/api/status")
+    page.unroute(status_urls)
     expect(box).to_be_hidden(timeout=15_000)  # the next status refresh (every 5 s) clears it

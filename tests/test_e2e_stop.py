@@ -125,7 +125,8 @@ def test_a_stop_signal_exits_0_quickly_with_every_sample_written_and_nothing_lef
     try:
         children = children_of(pid)
         assert children, "the acquisition child process was not found"
-        taken = httpx.get(f"{server.url}/api/status", timeout=2).json()["counters"]["samples"]
+        status = httpx.get(f"{server.url}/api/status", timeout=2).json()
+        taken, meter = status["counters"]["samples"], status["meter"]  # the first meter's
         latest = httpx.get(f"{server.url}/api/data/latest", timeout=2).json()
         started = time.monotonic()
         send(pid, sig)
@@ -144,7 +145,7 @@ def test_a_stop_signal_exits_0_quickly_with_every_sample_written_and_nothing_lef
     assert output.rstrip().endswith("Stopped."), output
     store = SampleStore(data_dir / "demo.sqlite3")
     try:
-        count, _, stored_newest = store.summary()
+        count, _, stored_newest = store.summary(meter)
     finally:
         store.close()
     assert count >= taken  # the open batch was written at the stop

@@ -314,11 +314,11 @@ def test_only_the_first_bad_lines_are_kept_the_rest_counted() -> None:
 
 
 def test_retention_note_never_suggests_more_than_the_longest_retention() -> None:
-    note = retention_note(NOW - 2 * 366 * 86_400, NOW, retention_min=10)
+    note = retention_note(NOW - 11 * 366 * 86_400, NOW, retention_min=10)
     assert note is not None
     assert f"--retention {MAX_RETENTION_MIN}" in note
     assert "no retention keeps" in note
-    at_max = retention_note(NOW - 2 * 366 * 86_400, NOW, retention_min=MAX_RETENTION_MIN)
+    at_max = retention_note(NOW - 11 * 366 * 86_400, NOW, retention_min=MAX_RETENTION_MIN)
     assert at_max is not None and "--retention" not in at_max
 
 

@@ -199,12 +199,12 @@ def test_a_refusal_waiting_cannot_cure_is_counted_lost_not_held(tmp_path: Path) 
     path = tmp_path / "samples.sqlite3"
     with SampleStore(path, batch_s=0.01, backlog=fast_backlog()) as store:
         other = sqlite3.connect(path)
-        other.execute("ALTER TABLE samples RENAME TO hidden")
+        other.execute("ALTER TABLE minutes RENAME TO hidden")
         other.commit()
         store.add(sample(T0))
         store.flush()
         assert (store.lost, store.backlog, store.store_error) == (1, 0, None)
-        other.execute("ALTER TABLE hidden RENAME TO samples")
+        other.execute("ALTER TABLE hidden RENAME TO minutes")
         other.commit()
         other.close()
 

@@ -47,8 +47,8 @@ def bad_header(path: Path) -> None:
 
 
 def bad_table_page(path: Path) -> None:
-    """Scribble over the b-tree header of the ``samples`` table's root page."""
-    offset = (root_page(path, "samples") - 1) * PAGE
+    """Scribble over the b-tree header of the ``chunks`` table's root page."""
+    offset = (root_page(path, "chunks") - 1) * PAGE
     data = bytearray(path.read_bytes())
     data[offset : offset + 12] = b"\xff" * 12
     path.write_bytes(bytes(data))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tc66c_server.store import SampleStore, StoreClosedError
+from tc66c_server.store import SampleStore, StoreClosedError, chunk, queries, schema
 
 from .storehelpers import T0, sample
 
@@ -95,12 +95,12 @@ def test_sqlite_error_in_the_writer_is_counted_and_the_writer_carries_on(tmp_pat
     path = tmp_path / "samples.sqlite3"
     with SampleStore(path) as store:
         other = sqlite3.connect(path)
-        other.execute("ALTER TABLE samples RENAME TO hidden")
+        other.execute("ALTER TABLE minutes RENAME TO hidden")
         other.commit()
         store.add(sample(T0))
         store.flush()
         assert store.write_errors == 1
-        other.execute("ALTER TABLE hidden RENAME TO samples")
+        other.execute("ALTER TABLE hidden RENAME TO minutes")
         other.commit()
         other.close()
         store.add(sample(T0 + 1))
@@ -199,3 +199,33 @@ def test_stats_and_buckets_go_through_the_store(store: SampleStore) -> None:
     assert series.width_s == 60
     assert series.columns[-3:] == ("temperature", "temperature_min", "temperature_max")
     assert sum(row[1] for row in series.rows) == 3601
+
+
+def test_each_commit_of_the_current_minute_is_seen_at_once_by_another_connection(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "samples.sqlite3"
+    with SampleStore(path, batch_s=0.02) as store:
+        reader = schema.connect(str(path))
+        try:
+            for k in range(5):  # five commits into the same minute, a segment each
+                store.add(sample(T0 + k, current=k / 100))
+                deadline = time.monotonic() + 5
+                while queries.latest(reader) != sample(T0 + k, current=k / 100):
+                    assert time.monotonic() < deadline
+                    time.sleep(0.005)
+            assert [row[2] for row in queries.sample_range(reader, T0, T0 + 59)] == [
+                0.0,
+                0.01,
+                0.02,
+                0.03,
+                0.04,
+            ]
+            # The next minute packs the finished one into a single segment.
+            store.add(sample(T0 + 60))
+            store.flush()
+            blob = reader.execute("SELECT data FROM chunks ORDER BY slot LIMIT 1").fetchone()[0]
+            assert chunk.segments(blob) == 1
+            assert store.summary() == (6, T0, T0 + 60)
+        finally:
+            reader.close()

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from tc66c_server import quantities as q
-from tc66c_server.store import SampleStore, SchemaError, schema
+from tc66c_server.store import SampleStore, SchemaError, chunk, schema
 
 from .storehelpers import memory_db
 
@@ -36,16 +37,22 @@ def test_database_from_a_newer_program_is_refused(tmp_path: Path) -> None:
         SampleStore(path)
 
 
-def test_every_quantity_has_a_sample_column_a_base_and_a_rollup() -> None:
-    # A quantity added to quantities.py needs a migration; this is the reminder.
+def test_every_quantity_has_a_rollup_at_every_level_and_a_column_in_chunks() -> None:
+    # A quantity added to quantities.py needs a new schema version; this is the reminder.
     conn = memory_db()
-    assert _columns(conn, "samples") == ["ts_us", *schema.VALUE_COLUMNS]
-    minutes = _columns(conn, "minutes")
-    for column in schema.VALUE_COLUMNS:
-        assert f"base_{column}" in minutes
-    for quantity in q.ALL:
-        for agg in ("min", "max", "sum"):
-            assert f"{quantity.key}_{agg}" in minutes
+    for level in schema.LEVELS:
+        columns = _columns(conn, level.table)
+        for quantity in q.ALL:
+            for agg in ("min", "max", "sum"):
+                assert f"{quantity.key}_{agg}" in columns
+    values = tuple(range(len(schema.VALUE_COLUMNS)))
+    assert chunk.rows(chunk.encode([(5, values)], 0), 0) == [(5, values)]
+
+
+def test_levels_are_finest_first_and_each_width_divides_the_next() -> None:
+    widths = [level.width_s for level in schema.LEVELS]
+    assert widths[0] == 60
+    assert all(b % a == 0 and b > a for a, b in itertools.pairwise(widths))
 
 
 def test_file_store_uses_wal_with_normal_sync(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from tc66c_server.store import SampleStore
 
 from .storehelpers import T0
 
-MAX_BYTES_PER_SAMPLE = 40
+MAX_BYTES_PER_SAMPLE = 12
 
 
 def bench_samples(count: int, interval_s: float = 1.0) -> Iterator[Sample]:
@@ -57,7 +57,7 @@ def bytes_per_sample(path: Path, count: int) -> float:
     return sum(f.stat().st_size for f in files if f.exists()) / count
 
 
-def test_a_sample_takes_at_most_40_bytes_on_disk(tmp_path: Path) -> None:
+def test_a_sample_takes_at_most_12_bytes_on_disk(tmp_path: Path) -> None:
     path = tmp_path / "samples.sqlite3"
     fill(path, 100_000)
     assert bytes_per_sample(path, 100_000) <= MAX_BYTES_PER_SAMPLE

@@ -49,6 +49,9 @@ _GUARD_WRITE = {
     413: "the request body is over 64 KiB",
 }
 _BAD_REQUEST = "invalid parameter (the error's details name it)"
+_BAD_BODY = "invalid body (not JSON, or fields the error's details name)"
+#: Parameters naming something that may not exist: a request naming an unknown one is a 404.
+_NAMED = {"meter": "no such meter (unknown_meter)", "pair": "no such pair (unknown_pair)"}
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -61,7 +64,13 @@ def _document_errors(spec: dict[str, Any]) -> None:
             responses: dict[str, Any] = operation.setdefault("responses", {})
             if responses.pop("422", None) is not None:
                 responses.setdefault("400", _error(_BAD_REQUEST))
-            guard = _GUARD_WRITE if method.upper() in WRITE_METHODS else _GUARD_READ
+            write = method.upper() in WRITE_METHODS
+            if write and "requestBody" in operation:
+                responses.setdefault("400", _error(_BAD_BODY))
+            names = {p.get("name") for p in operation.get("parameters", [])}
+            for name in sorted(names & _NAMED.keys()):
+                responses.setdefault("404", _error(_NAMED[name]))
+            guard = _GUARD_WRITE if write else _GUARD_READ
             for status, text in guard.items():
                 responses.setdefault(str(status), _error(text))
             operation["responses"] = dict(sorted(responses.items()))

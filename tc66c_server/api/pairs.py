@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.responses import Response
 
 from ..bench_config import PairSpec, calibration_dict
@@ -21,6 +22,16 @@ from .errors import InvalidParameter, UnknownPair
 from .responses import JSON
 
 router = APIRouter(prefix="/api", tags=["pairs"])
+
+
+class PairPeriodConvertor(StringConvertor):
+    """A pair's period segment: anything but the names of the pair's own sub-resources,
+    so ``/api/pairs/ID/calibration`` is only the calibration (its ``Allow`` says so)."""
+
+    regex = "(?!calibrat(?:e|ion)$)[^/]+"
+
+
+register_url_convertor("pair_period", PairPeriodConvertor())
 
 #: Pair results read every raw sample of both meters: windows are bounded to keep each
 #: answer within a few hundred milliseconds (24 h at 1 Hz is 86 400 samples a meter).
@@ -139,7 +150,10 @@ def remove_pair(request: Request, pair: str) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/pairs/{pair}/{period}", summary="A pair's efficiency, loss and cable resistance")
+@router.get(
+    "/pairs/{pair}/{period:pair_period}",
+    summary="A pair's efficiency, loss and cable resistance",
+)
 def pair_window(
     request: Request,
     pair: str,

@@ -10,6 +10,7 @@ same link.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -18,11 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from .. import protocol
+from ..reading import Reading
 from .device import Reply, VirtualMeter
 from .faults import FaultInjector, FaultKind
 from .plug import Plug
 from .signal import BenchSession
 from .source import ReadingSource
+
+log = logging.getLogger(__name__)
 
 #: USB full-speed CDC bulk packets carry 64 bytes; the meter's replies arrive in such chunks.
 USB_PACKET_LEN = 64
@@ -41,6 +46,17 @@ class HostStats:
     faults: dict[str, int]  # applied so far, by FaultKind value
 
 
+@dataclass(frozen=True, slots=True)
+class ServedReply:
+    """One reply as the emulator served it: what the meter meant and what went out."""
+
+    sent_at: float  # Unix time once the last byte was written (or dropped)
+    command: str
+    fault: FaultKind | None
+    complete: bool  # every byte meant to go out went out (False: nobody read them in time)
+    reading: Reading | None  # the intact reply's content, for getva (before any fault)
+
+
 class EmulatorHost:
     """A virtual TC66C on a pty, reachable at ``link``; a context manager (start/stop)."""
 
@@ -57,6 +73,8 @@ class EmulatorHost:
         bootloader: bool = False,
         clock: Callable[[], float] = time.monotonic,
         session: ReadingSource | None = None,
+        fault_mix: dict[FaultKind, float] | None = None,
+        on_reply: Callable[[ServedReply], None] | None = None,
     ) -> None:
         self._link = Path(link)
         self.reply_delay_s = reply_delay_s
@@ -68,7 +86,9 @@ class EmulatorHost:
             record_interval_s=record_interval_s,
             bootloader=bootloader,
         )
-        self.faults = FaultInjector(seed=seed, fault_rate=fault_rate)
+        self.faults = FaultInjector(seed=seed, fault_rate=fault_rate, mix=fault_mix)
+        #: Told of every reply served, in the serving thread (tests and ``--log`` use it).
+        self.on_reply = on_reply
         self._plug: Plug | None = None
         self._started = False
         self._lock = threading.Lock()
@@ -184,9 +204,11 @@ class EmulatorHost:
     def _answer(self, plug: Plug, reply: Reply) -> bool:
         """Send one reply (fault applied); False when the plug must stop serving."""
         data = reply.data
+        kind: FaultKind | None = None
         if reply.command == "getva":
             kind, data = self.faults.apply(data)
             if kind is FaultKind.UNPLUG:
+                self._report(reply, kind, complete=True)
                 plug.close()
                 return False
         if self.reply_delay_s > 0 and plug.stopping.wait(self.reply_delay_s):
@@ -200,7 +222,19 @@ class EmulatorHost:
             self._bytes_sent += sent
             if sent < len(chunk):
                 self._bytes_dropped += len(data) - offset - sent
+                self._report(reply, kind, complete=False)
                 return not plug.stopping.is_set()
         if data:
             self._replies_sent += 1
+        self._report(reply, kind, complete=True)
         return True
+
+    def _report(self, reply: Reply, kind: FaultKind | None, *, complete: bool) -> None:
+        listener = self.on_reply
+        if listener is None:
+            return
+        reading = protocol.decode_packet(reply.data) if reply.command == "getva" else None
+        try:
+            listener(ServedReply(time.time(), reply.command, kind, complete, reading))
+        except Exception:  # a broken listener must never stop the meter answering
+            log.exception("reply listener failed")

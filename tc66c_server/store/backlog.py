@@ -15,8 +15,10 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from .codec import RawSample
+T = TypeVar("T")
+
 
 #: At most this many samples are held: one hour at the fastest polling (10 Hz), a few MB.
 BACKLOG_MAX = 36_000
@@ -62,8 +64,9 @@ class StoreError:
     lost: int  # samples dropped since the store was opened
 
 
-class Backlog:
-    """Encoded samples waiting for the store, in order, and the current fault (if any).
+class Backlog(Generic[T]):
+    """Encoded samples (with their meter, for the writer) waiting for the store, in order,
+    and the current fault (if any).
 
     Used by the writer thread only; other threads read ``fault``, ``lost`` and ``len()``.
     """
@@ -78,7 +81,7 @@ class Backlog:
         self.max_samples = max_samples
         self._retry_first_s = retry_first_s
         self._retry_max_s = retry_max_s
-        self._samples: deque[RawSample] = deque(maxlen=max_samples)
+        self._samples: deque[T] = deque(maxlen=max_samples)
         self._delay_s = retry_first_s
         #: Samples dropped because the backlog was full, or refused for good by SQLite.
         self.lost = 0
@@ -89,7 +92,7 @@ class Backlog:
     def __len__(self) -> int:
         return len(self._samples)
 
-    def hold(self, samples: Sequence[RawSample]) -> int:
+    def hold(self, samples: Sequence[T]) -> int:
         """Append samples, dropping the oldest beyond the bound; return how many were dropped."""
         before = len(self._samples)
         self._samples.extend(samples)
@@ -97,7 +100,7 @@ class Backlog:
         self.lost += dropped
         return dropped
 
-    def peek(self, count: int) -> list[RawSample]:
+    def peek(self, count: int) -> list[T]:
         """The oldest ``count`` samples, still held."""
         return list(itertools.islice(self._samples, count))
 

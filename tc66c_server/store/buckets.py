@@ -5,19 +5,24 @@ the width since the Unix epoch, so as a window slides the boundaries, and the va
 buckets it keeps, do not move. Each bucket summarizes every sample in [start, start + width)
 (so the first and last may reach beyond the window); empty buckets are left out and a chart
 shows a gap. Min and max survive, so a one-sample spike is still visible.
+
+Buckets of a minute or more are grouped from the coarsest rollup level whose units tile
+them (a month in 30-minute buckets reads 8,640 five-minute rows); narrower ones, which
+divide a minute, from the raw samples of each minute's chunk.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import quantities as q
+from . import meters
 from .codec import ts_to_us
-from .frames import decoded_samples, scaled, seconds, window_params
-from .queries import quantity_keys
-from .schema import US_PER_MINUTE, US_PER_S
+from .queries import quantity_keys, raw_window
+from .schema import DEFAULT_METER, LEVELS, SLOT_BITS, US_PER_S, Level, slot_range, transaction
 
 #: Bucket widths in seconds, smallest first; past the end, whole days doubling.
 LADDER_S: tuple[int, ...] = (
@@ -64,8 +69,10 @@ def buckets(
     end_ts: float,
     max_points: int,
     fields: Iterable[str] = (),
+    meter: str = DEFAULT_METER,
 ) -> BucketSeries:
-    """At most ``max_points`` buckets covering start_ts..end_ts (see the module doc)."""
+    """At most ``max_points`` buckets of the meter's samples covering start_ts..end_ts
+    (see the module doc)."""
     keys = quantity_keys(fields)
     width_s = bucket_width_s(start_ts, end_ts, max_points)
     columns = ("ts", "count", *(f"{k}{s}" for k in keys for s in ("", "_min", "_max")))
@@ -74,41 +81,84 @@ def buckets(
     width_us = width_s * US_PER_S
     first = ts_to_us(max(start_ts, 0.0)) // width_us * width_us
     last = (ts_to_us(max(end_ts, 0.0)) // width_us + 1) * width_us - 1
-    params = window_params(first, last) | {"w": width_us}
-    # Whole-minute buckets read one rollup row per minute.
-    from_rollups = width_us % US_PER_MINUTE == 0
-    sql = _rollup_sql(keys) if from_rollups else _raw_sql(keys)
-    rows: list[tuple[float, ...]] = conn.execute(sql, params).fetchall()
+    # The coarsest rollup level whose units tile the buckets; below a minute, raw samples.
+    level = next((lv for lv in reversed(LEVELS) if width_s % lv.width_s == 0), None)
+    with transaction(conn, write=False):
+        if level is None:
+            rows = _from_samples(conn, first, last, width_us, keys, meter)
+        else:
+            rows = _from_rollups(conn, level, first, last, width_s, keys, meter)
     return BucketSeries(float(width_s), columns, rows)
 
 
-def _raw_sql(keys: tuple[str, ...]) -> str:
+def _from_rollups(
+    conn: sqlite3.Connection,
+    level: Level,
+    first_us: int,
+    last_us: int,
+    width_s: int,
+    keys: tuple[str, ...],
+    meter: str,
+) -> list[tuple[float, ...]]:
+    key = meters.key_of(conn, meter)
+    if key is None:
+        return []
+    # SUM * 1.0 / SUM(n) is the same double division as a mean over raw samples.
     aggregates = [
-        f"{_mean(key, f'AVG({key})')}, {scaled(key, f'MIN({key})')}, {scaled(key, f'MAX({key})')}"
-        for key in keys
+        f"{_mean(k, f'SUM({k}_sum) * 1.0 / SUM(n)')}, "
+        f"{scaled(k, f'MIN({k}_min)')}, {scaled(k, f'MAX({k}_max)')}"
+        for k in keys
     ]
-    return f"""
-        SELECT {seconds("ts_us / :w * :w")}, COUNT(*), {", ".join(aggregates)}
-        FROM {decoded_samples(keys)} WHERE ts_us >= :a
-        GROUP BY ts_us / :w ORDER BY 1
+    bucket = f"(slot - :base) / {width_s // level.width_s:d}"
+    low, high = slot_range(key, first_us // level.width_us, last_us // level.width_us)
+    sql = f"""
+        SELECT {bucket} * {width_s * US_PER_S:d} / {float(US_PER_S)!r}, SUM(n),
+            {", ".join(aggregates)}
+        FROM {level.table} WHERE slot BETWEEN :low AND :high
+        GROUP BY {bucket} ORDER BY 1
     """
+    params = {"base": key << SLOT_BITS, "low": low, "high": high}
+    rows: list[tuple[float, ...]] = conn.execute(sql, params).fetchall()
+    return rows
 
 
-def _rollup_sql(keys: tuple[str, ...]) -> str:
-    # SUM * 1.0 / SUM(n) is the same double division AVG does over raw rows: both agree.
-    aggregates = [
-        f"{_mean(key, f'SUM({key}_sum) * 1.0 / SUM(n)')}, "
-        f"{scaled(key, f'MIN({key}_min)')}, {scaled(key, f'MAX({key}_max)')}"
-        for key in keys
-    ]
-    start_us = f"minute * {US_PER_MINUTE}"
-    return f"""
-        SELECT {seconds(f"{start_us} / :w * :w")}, SUM(n), {", ".join(aggregates)}
-        FROM minutes WHERE minute BETWEEN :m0 AND :m1
-        GROUP BY {start_us} / :w ORDER BY 1
-    """
+def _from_samples(
+    conn: sqlite3.Connection,
+    first_us: int,
+    last_us: int,
+    width_us: int,
+    keys: tuple[str, ...],
+    meter: str,
+) -> list[tuple[float, ...]]:
+    """Buckets narrower than a minute (they divide it): from each minute's raw samples."""
+    quantities = [q.BY_KEY[k] for k in keys]
+    rows: list[tuple[float, ...]] = []
+    for times, columns in raw_window(conn, first_us, last_us, keys, meter):
+        start = times[0] // width_us * width_us
+        low = 0
+        while low < len(times):
+            high = bisect_left(times, start + width_us, low)
+            if high > low:
+                n = high - low
+                row: list[float] = [start / US_PER_S, n]
+                for quantity, column in zip(quantities, columns, strict=True):
+                    part = column[low:high]
+                    scale = quantity.scale
+                    row.append(round(sum(part) / n / scale, quantity.decimals + 1))
+                    row.append(min(part) / scale)
+                    row.append(max(part) / scale)
+                rows.append(tuple(row))
+            low = high
+            start += width_us
+    return rows
 
 
 def _mean(key: str, raw_mean: str) -> str:
     """SQL for a mean of raw integers as a float with one decimal more than the device."""
     return f"ROUND({scaled(key, raw_mean)}, {q.BY_KEY[key].decimals + 1})"
+
+
+def scaled(key: str, raw: str) -> str:
+    """SQL for the raw integer ``raw`` as the quantity's float at the device's resolution,
+    the same double as ``Quantity.from_raw``."""
+    return f"{raw} / {float(q.BY_KEY[key].scale)!r}"

@@ -5,13 +5,13 @@ The import command must never overwrite history silently; these functions let it
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from .codec import RawSample
-from .schema import transaction
+from .queries import stored_times
+from .schema import DEFAULT_METER, transaction
 from .writes import insert_samples
 
 
@@ -23,21 +23,18 @@ class Merged(NamedTuple):
     replaced: int
 
 
-def stored_times(conn: sqlite3.Connection, times_us: Sequence[int]) -> set[int]:
-    """Those of ``times_us`` (integer microseconds) at which a sample is stored."""
-    rows = conn.execute(
-        "SELECT ts_us FROM samples WHERE ts_us IN (SELECT value FROM json_each(?))",
-        (json.dumps(list(times_us)),),
-    )
-    return {row[0] for row in rows}
-
-
-def merge_samples(conn: sqlite3.Connection, samples: Sequence[RawSample], *, replace: bool) -> int:
+def merge_samples(
+    conn: sqlite3.Connection,
+    samples: Sequence[RawSample],
+    *,
+    replace: bool,
+    meter: str = DEFAULT_METER,
+) -> int:
     """Store ``samples`` (times unique among them) in one transaction: one at a time already
     stored replaces it when ``replace``, else it is left out. Return how many times were
     already stored."""
     with transaction(conn, write=True):
-        existing = stored_times(conn, [sample.ts_us for sample in samples])
+        existing = stored_times(conn, [sample.ts_us for sample in samples], meter)
         kept = samples if replace else [s for s in samples if s.ts_us not in existing]
-        insert_samples(conn, kept)
+        insert_samples(conn, kept, meter)
     return len(existing)

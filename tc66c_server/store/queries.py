@@ -1,25 +1,32 @@
-"""Reading samples back: the latest one, a summary, and raw rows over a window."""
+"""Reading a meter's samples back: the latest one, a summary, raw rows over a window."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
+from operator import truediv
 
 from .. import quantities as q
 from ..reading import Sample
+from . import blobs, chunk, meters
 from .codec import decode, ts_to_us, us_to_ts
-from .frames import decoded_samples, window_params
-from .schema import US_PER_MINUTE, VALUE_COLUMNS, transaction
+from .schema import (
+    DEFAULT_METER,
+    LEVELS,
+    MINUTES,
+    SLOT_BITS,
+    US_PER_MINUTE,
+    US_PER_S,
+    VALUE_COLUMNS,
+    slot_range,
+    transaction,
+)
 
 CORE_KEYS: tuple[str, ...] = tuple(quantity.key for quantity in q.CORE)
-
-# The last minute's samples are decoded from its start; only its last row is kept.
-_LATEST = f"""
-SELECT s.ts_us, d.product, d.firmware, d.serial, d.runs, {", ".join(VALUE_COLUMNS[1:])}
-FROM {decoded_samples(VALUE_COLUMNS, where="m.minute = (SELECT MAX(minute) FROM minutes)")} AS s
-JOIN devices AS d ON d.id = s.device
-ORDER BY s.ts_us DESC LIMIT 1
-"""
+_UNIT_MASK = (1 << SLOT_BITS) - 1
+_TOP = LEVELS[-1].table
 
 
 class UnknownFieldError(ValueError):
@@ -36,69 +43,139 @@ def quantity_keys(fields: Iterable[str]) -> tuple[str, ...]:
     return tuple(wanted)
 
 
-def latest(conn: sqlite3.Connection) -> Sample | None:
-    """The sample with the greatest time, or None when the store is empty."""
-    row = conn.execute(_LATEST).fetchone()
+def latest(conn: sqlite3.Connection, meter: str = DEFAULT_METER) -> Sample | None:
+    """The meter's sample with the greatest time, or None when it has none."""
+    key = meters.key_of(conn, meter)
+    if key is None:
+        return None
+    row = blobs.last_between(conn, *slot_range(key, 0, _UNIT_MASK))
     if row is None:
         return None
-    return decode(row[0], (row[1], row[2], row[3], row[4]), row[5:])
+    ts_us, values = chunk.rows(row[1], (row[0] & _UNIT_MASK) * US_PER_MINUTE)[-1]
+    device = conn.execute(
+        "SELECT product, firmware, serial, runs FROM devices WHERE id = ?", (values[0],)
+    ).fetchone()
+    return decode(ts_us, (device[0], device[1], device[2], device[3]), values[1:])
 
 
-def summary(conn: sqlite3.Connection) -> tuple[int, float | None, float | None]:
-    """(number of samples, oldest time, newest time), read from the minute rollups."""
+def summary(
+    conn: sqlite3.Connection, meter: str = DEFAULT_METER
+) -> tuple[int, float | None, float | None]:
+    """(number of samples, oldest time, newest time) of the meter, from the day rollups."""
     with transaction(conn, write=False):
-        count: int = conn.execute("SELECT COALESCE(SUM(n), 0) FROM minutes").fetchone()[0]
-        oldest = conn.execute("SELECT first_us FROM minutes ORDER BY minute LIMIT 1").fetchone()
-        newest = conn.execute("SELECT last_us FROM minutes ORDER BY minute DESC LIMIT 1").fetchone()
+        key = meters.key_of(conn, meter)
+        if key is None:
+            return 0, None, None
+        first, last = slot_range(key, 0, _UNIT_MASK)
+        count, oldest, newest = conn.execute(
+            f"SELECT COALESCE(SUM(n), 0), MIN(first_us), MAX(last_us) FROM {_TOP} "
+            "WHERE slot BETWEEN ? AND ?",
+            (first, last),
+        ).fetchone()
     if count == 0 or oldest is None or newest is None:
         return 0, None, None
-    return count, us_to_ts(oldest[0]), us_to_ts(newest[0])
+    return count, us_to_ts(oldest), us_to_ts(newest)
 
 
 def sample_range(
-    conn: sqlite3.Connection, start_ts: float, end_ts: float, fields: Iterable[str] = ()
+    conn: sqlite3.Connection,
+    start_ts: float,
+    end_ts: float,
+    fields: Iterable[str] = (),
+    meter: str = DEFAULT_METER,
 ) -> list[tuple[float, ...]]:
-    """Samples with start_ts <= ts <= end_ts in time order, as ``(ts, voltage, current,
-    power, *fields)`` tuples of floats at the device's resolution.
+    """The meter's samples with start_ts <= ts <= end_ts in time order, as ``(ts, voltage,
+    current, power, *fields)`` tuples of floats at the device's resolution.
 
     ``fields`` names extra quantities (core ones are always there, first); unknown names
     raise ``UnknownFieldError``.
     """
     keys = quantity_keys(fields)
     start_us, end_us = ts_to_us(start_ts), ts_to_us(end_ts)
-    if end_us < start_us:
-        return []
-    sql = f"""
-        SELECT ts, {", ".join(keys)} FROM {decoded_samples(keys, as_floats=True)}
-        WHERE ts_us >= :a
-    """
-    rows: list[tuple[float, ...]] = conn.execute(sql, window_params(start_us, end_us)).fetchall()
+    rows: list[tuple[float, ...]] = []
+    for times, columns in raw_window(conn, start_us, end_us, keys, meter):
+        scaled = [
+            map(truediv, column, repeat(float(q.BY_KEY[k].scale)))
+            for k, column in zip(keys, columns, strict=True)
+        ]
+        rows += zip(map(truediv, times, repeat(US_PER_S)), *scaled, strict=True)
     return rows
 
 
-def sample_count(conn: sqlite3.Connection, start_ts: float, end_ts: float) -> int:
-    """How many samples have start_ts <= ts <= end_ts, without decoding any.
+def sample_count(
+    conn: sqlite3.Connection, start_ts: float, end_ts: float, meter: str = DEFAULT_METER
+) -> int:
+    """How many samples a meter has with start_ts <= ts <= end_ts, decoding two minutes at most.
 
     Whole minutes inside the window are counted from their rollup rows; only the two minutes
-    cut by its edges count samples, by their time key (a range of the rowid).
+    cut by its edges are decoded (their times only).
     """
     start_us, end_us = ts_to_us(start_ts), ts_to_us(end_ts)
     if end_us < start_us:
         return 0
     first, last = start_us // US_PER_MINUTE, end_us // US_PER_MINUTE
+    with transaction(conn, write=False):
+        key = meters.key_of(conn, meter)
+        if key is None:
+            return 0
+        inside = 0
+        if last - first > 1:
+            low, high = slot_range(key, first + 1, last - 1)
+            inside = conn.execute(
+                f"SELECT COALESCE(SUM(n), 0) FROM {MINUTES.table} WHERE slot BETWEEN ? AND ?",
+                (low, high),
+            ).fetchone()[0]
     edges = [(start_us, min(end_us, (first + 1) * US_PER_MINUTE - 1))]
     if last > first:
         edges.append((last * US_PER_MINUTE, end_us))
+    for lo_us, hi_us in edges:
+        inside += sum(len(times) for times, _ in raw_window(conn, lo_us, hi_us, (), meter))
+    return int(inside)
+
+
+def raw_window(
+    conn: sqlite3.Connection,
+    start_us: int,
+    end_us: int,
+    keys: Sequence[str],
+    meter: str = DEFAULT_METER,
+) -> Iterator[tuple[list[int], list[list[int]]]]:
+    """Per minute with samples in start_us..end_us, in time order: their times and, for
+    each of ``keys`` (``device`` or quantity keys), their raw integers."""
+    if end_us < start_us:
+        return
     with transaction(conn, write=False):
-        inside: int = conn.execute(
-            "SELECT COALESCE(SUM(n), 0) FROM minutes WHERE minute > ? AND minute < ?",
-            (first, last),
-        ).fetchone()[0]
-        for lo_us, hi_us in edges:
-            inside += conn.execute(
-                "SELECT COUNT(*) FROM samples WHERE ts_us BETWEEN ? AND ?", (lo_us, hi_us)
-            ).fetchone()[0]
-    return inside
+        key = meters.key_of(conn, meter)
+        if key is None:
+            return
+        indexes = [VALUE_COLUMNS.index(k) for k in keys]
+        found = blobs.between(
+            conn, *slot_range(key, start_us // US_PER_MINUTE, end_us // US_PER_MINUTE)
+        )
+    for slot, data in found:
+        columns = chunk.decode(data, (slot & _UNIT_MASK) * US_PER_MINUTE, indexes)
+        times = columns.times
+        low = bisect_left(times, start_us) if times[0] < start_us else 0
+        high = bisect_right(times, end_us) if times[-1] > end_us else len(times)
+        if low >= high:
+            continue
+        if low or high < len(times):
+            yield times[low:high], [columns.column(i)[low:high] for i in indexes]
+        else:
+            yield times, [columns.column(i) for i in indexes]
+
+
+def stored_times(
+    conn: sqlite3.Connection, times_us: Sequence[int], meter: str = DEFAULT_METER
+) -> set[int]:
+    """Those of ``times_us`` at which the meter has a sample stored."""
+    wanted = set(times_us)
+    if not wanted:
+        return set()
+    found: set[int] = set()
+    for times, _ in raw_window(conn, min(wanted), max(wanted), (), meter):
+        found.update(wanted.intersection(times))
+    return found
 
 
 #: What identifies a minute's content: its count, first and last times, the sums of the
@@ -107,15 +184,20 @@ _MARK_COLUMNS = "n, first_us, last_us, voltage_sum, current_sum, power_sum, ener
 
 
 def minute_marks(
-    conn: sqlite3.Connection, first_minute: int, last_minute: int
+    conn: sqlite3.Connection, first_minute: int, last_minute: int, meter: str = DEFAULT_METER
 ) -> list[tuple[int, tuple[int, ...]]]:
-    """``(minute, mark)`` for each stored minute in the range, in time order.
+    """``(minute, mark)`` for each of the meter's stored minutes in the range, in order.
 
     The mark changes whenever the minute's samples change (added, pruned, replaced), so a
     reader can cache anything derived from a minute's samples under it.
     """
-    rows = conn.execute(
-        f"SELECT minute, {_MARK_COLUMNS} FROM minutes WHERE minute BETWEEN ? AND ? ORDER BY minute",
-        (first_minute, last_minute),
-    ).fetchall()
-    return [(row[0], tuple(row[1:])) for row in rows]
+    with transaction(conn, write=False):
+        key = meters.key_of(conn, meter)
+        if key is None:
+            return []
+        rows = conn.execute(
+            f"SELECT slot, {_MARK_COLUMNS} FROM {MINUTES.table} "
+            "WHERE slot BETWEEN ? AND ? ORDER BY slot",
+            slot_range(key, first_minute, last_minute),
+        ).fetchall()
+    return [(row[0] & _UNIT_MASK, tuple(row[1:])) for row in rows]

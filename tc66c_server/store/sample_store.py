@@ -4,6 +4,10 @@ Writes are queued to the single writer thread (``writer.py``); reads run in the 
 thread on a connection of its own. On a file, SQLite's WAL mode lets those reads proceed
 while the writer commits. In memory, a named ``memdb`` database is shared by the same
 connections; there a read may wait for the commit in progress (a few milliseconds).
+
+Every sample belongs to a meter, named by a text id; each method takes it as ``meter``,
+defaulting to ``DEFAULT_METER`` ("m1"), the seed's single meter. A file written by an older
+version is upgraded when the store opens it (``upgrade.py``).
 """
 
 from __future__ import annotations
@@ -17,15 +21,19 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..reading import Sample
-from . import queries, schema, writes
+from . import meters, queries, schema, upgrade, writes
 from .backlog import Backlog, StoreError, fault_code
 from .buckets import BucketSeries, buckets
 from .codec import RawSample, encode, ts_to_us
 from .conflicts import Merged
+from .meters import MeterSummary
+from .schema import DEFAULT_METER
 from .stats import Stats, stats
-from .writer import Job, Writer
+from .writer import Held, Job, Writer
 
 BULK_CHUNK = 20_000
+#: A span of one meter's samples kept from pruning: (meter, first ts, last ts), inclusive.
+TimeSpan = tuple[str, float, float]
 
 
 class StoreClosedError(RuntimeError):
@@ -36,8 +44,10 @@ class SampleStore:
     """Samples on disk (``path``) or in memory (``None`` or ``":memory:"``).
 
     ``retention_s`` (None: keep everything) may be changed at any time; the writer prunes
-    older samples every ``prune_every_s`` seconds. ``backlog`` holds samples while the
-    storage refuses writes (default: ``backlog.BACKLOG_MAX`` samples, retried every 1-5 s).
+    older samples every ``prune_every_s`` seconds, except those in the spans ``pinned``
+    returns at that moment (the hook for recordings; by default none). ``backlog`` holds
+    samples while the storage refuses writes (default: ``backlog.BACKLOG_MAX`` samples,
+    retried every 1-5 s).
     """
 
     def __init__(
@@ -48,7 +58,7 @@ class SampleStore:
         batch_s: float = 0.25,
         batch_max: int = 500,
         prune_every_s: float = 10.0,
-        backlog: Backlog | None = None,
+        backlog: Backlog[Held] | None = None,
     ) -> None:
         if path is None or str(path) == ":memory:":
             self.path: Path | None = None
@@ -56,6 +66,7 @@ class SampleStore:
         else:
             self.path = Path(path)
             self._target, self._uri = str(self.path), False
+            upgrade.upgrade_file(self.path)
         conn = schema.connect(self._target, uri=self._uri, wal=self.path is not None)
         try:
             schema.migrate(conn)
@@ -63,6 +74,7 @@ class SampleStore:
             conn.close()
             raise
         self.retention_s = retention_s
+        self.pinned: Callable[[], Iterable[TimeSpan]] = lambda: ()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -78,22 +90,28 @@ class SampleStore:
 
     # -- writing (queued to the writer thread) --------------------------------------------
 
-    def add(self, sample: Sample) -> None:
-        """Queue a sample for the next batch; returns at once."""
+    def add(self, sample: Sample, meter: str = DEFAULT_METER) -> None:
+        """Queue a sample of ``meter`` for the next batch; returns at once."""
         self._check_open()
-        self._writer.put(sample)
+        self._writer.put(sample, meter)
 
-    def add_many(self, samples: Iterable[Sample]) -> int:
-        """Store many samples in large transactions and return how many were written.
+    def add_many(self, samples: Iterable[Sample], meter: str = DEFAULT_METER) -> int:
+        """Store many samples of ``meter`` in large transactions; return how many were written.
 
         Blocks until they are committed. ``ValueError`` for an invalid sample (not a Unix
         time, a value that is not a number); chunks before it are kept.
         """
-        done = self._bulk(samples, lambda chunk: [encode(s) for s in chunk], self._writer.insert)
+        done = self._bulk(
+            samples,
+            lambda chunk: [encode(s) for s in chunk],
+            lambda raws: self._writer.insert(raws, meter),
+        )
         return sum(result for _, _, result in done)
 
-    def merge(self, samples: Iterable[Sample], *, replace: bool = False) -> Merged:
-        """Store many samples like ``add_many``, never overwriting silently.
+    def merge(
+        self, samples: Iterable[Sample], *, replace: bool = False, meter: str = DEFAULT_METER
+    ) -> Merged:
+        """Store many samples of ``meter`` like ``add_many``, never overwriting silently.
 
         A sample at a time already stored (or given earlier) is left out and counted as
         skipped, or with ``replace`` takes the stored one's place and is counted as replaced.
@@ -106,7 +124,11 @@ class SampleStore:
                     by_time[raw.ts_us] = raw
             return list(by_time.values())
 
-        done = self._bulk(samples, unique, lambda raws: self._writer.merge(raws, replace=replace))
+        done = self._bulk(
+            samples,
+            unique,
+            lambda raws: self._writer.merge(raws, replace=replace, meter=meter),
+        )
         # Per chunk: n given, u at distinct times, e of those already stored.
         taken = sum(n - u + e for n, u, e in done)  # times already taken, in store or earlier
         if replace:
@@ -118,14 +140,17 @@ class SampleStore:
         if not self._closed and self._writer.alive:
             self._writer.submit(lambda conn: 0).wait(timeout)
 
-    def prune(self, before_ts: float) -> int:
-        """Delete the samples older than ``before_ts``; return how many were removed."""
+    def prune(self, before_ts: float, keep: Iterable[TimeSpan] = ()) -> int:
+        """Delete every meter's samples older than ``before_ts`` except those inside a
+        ``keep`` span of their meter; return how many were removed."""
         self._check_open()
         before_us = ts_to_us(before_ts)
-        return self._writer.submit(lambda conn: writes.prune(conn, before_us)).wait()
+        spans = _spans_us(keep)
+        return self._writer.submit(lambda conn: writes.prune(conn, before_us, spans)).wait()
 
     def prune_expired(self, now: float) -> int:
-        """Apply ``retention_s`` as of ``now`` (Unix s); return how many samples were removed.
+        """Apply ``retention_s`` as of ``now`` (Unix s), sparing the ``pinned`` spans; return
+        how many samples were removed.
 
         While the storage refuses writes (disk full...) nothing is removed now: the writer
         prunes by itself once the store is writable again.
@@ -137,6 +162,11 @@ class SampleStore:
             if fault_code(exc) is None:
                 raise
             return 0
+
+    def delete_meter(self, meter: str) -> int:
+        """Forget a meter and all its samples; return how many samples were removed."""
+        self._check_open()
+        return self._writer.submit(lambda conn: writes.delete_meter(conn, meter)).wait()
 
     def close(self) -> None:
         """Commit what is queued, stop the writer and close every connection. Idempotent."""
@@ -194,39 +224,56 @@ class SampleStore:
 
     # -- reading (in the caller's thread) -------------------------------------------------
 
-    def latest(self) -> Sample | None:
-        """The newest committed sample, or None."""
-        return queries.latest(self._reader())
+    def meters(self) -> list[MeterSummary]:
+        """Every meter the store knows (it stored samples and was not deleted): id,
+        sample count, oldest and newest time."""
+        return meters.listing(self._reader())
 
-    def summary(self) -> tuple[int, float | None, float | None]:
-        """(sample count, oldest ts, newest ts); the times are None when empty."""
-        return queries.summary(self._reader())
+    def latest(self, meter: str = DEFAULT_METER) -> Sample | None:
+        """The meter's newest committed sample, or None."""
+        return queries.latest(self._reader(), meter)
+
+    def summary(self, meter: str = DEFAULT_METER) -> tuple[int, float | None, float | None]:
+        """(sample count, oldest ts, newest ts) of the meter; the times are None when empty."""
+        return queries.summary(self._reader(), meter)
 
     def range(
-        self, start_ts: float, end_ts: float, fields: Iterable[str] = ()
+        self,
+        start_ts: float,
+        end_ts: float,
+        fields: Iterable[str] = (),
+        meter: str = DEFAULT_METER,
     ) -> list[tuple[float, ...]]:
         """``(ts, voltage, current, power, *fields)`` rows for start_ts <= ts <= end_ts."""
-        return queries.sample_range(self._reader(), start_ts, end_ts, fields)
+        return queries.sample_range(self._reader(), start_ts, end_ts, fields, meter)
 
-    def count(self, start_ts: float, end_ts: float) -> int:
-        """How many samples have start_ts <= ts <= end_ts (read from the minute rollups)."""
-        return queries.sample_count(self._reader(), start_ts, end_ts)
+    def count(self, start_ts: float, end_ts: float, meter: str = DEFAULT_METER) -> int:
+        """How many samples of the meter have start_ts <= ts <= end_ts (from the minute
+        rollups)."""
+        return queries.sample_count(self._reader(), start_ts, end_ts, meter)
 
     def minute_marks(
-        self, first_minute: int, last_minute: int
+        self, first_minute: int, last_minute: int, meter: str = DEFAULT_METER
     ) -> list[tuple[int, tuple[int, ...]]]:
         """``(minute, mark)`` per stored minute; a mark changes whenever its samples do."""
-        return queries.minute_marks(self._reader(), first_minute, last_minute)
+        return queries.minute_marks(self._reader(), first_minute, last_minute, meter)
 
-    def stats(self, start_ts: float, end_ts: float, gap_s: float) -> Stats:
+    def stats(
+        self, start_ts: float, end_ts: float, gap_s: float, meter: str = DEFAULT_METER
+    ) -> Stats:
         """Statistics over start_ts <= ts <= end_ts, not integrating across gaps > gap_s."""
-        return stats(self._reader(), start_ts, end_ts, gap_s)
+        return stats(self._reader(), start_ts, end_ts, gap_s, meter)
 
     def buckets(
-        self, start_ts: float, end_ts: float, max_points: int, fields: Iterable[str] = ()
+        self,
+        start_ts: float,
+        end_ts: float,
+        max_points: int,
+        fields: Iterable[str] = (),
+        meter: str = DEFAULT_METER,
     ) -> BucketSeries:
         """At most ``max_points`` aligned buckets with count, mean, min and max."""
-        return buckets(self._reader(), start_ts, end_ts, max_points, fields)
+        return buckets(self._reader(), start_ts, end_ts, max_points, fields, meter)
 
     # -- internals ------------------------------------------------------------------------
 
@@ -257,7 +304,7 @@ class SampleStore:
         retention_s = self.retention_s
         if retention_s is None:
             return 0
-        return writes.prune(conn, ts_to_us(now - retention_s))
+        return writes.prune(conn, ts_to_us(now - retention_s), _spans_us(self.pinned()))
 
     def _check_open(self) -> None:
         if self._closed:
@@ -277,3 +324,8 @@ class SampleStore:
                 self._readers.append(conn)
             self._local.conn = conn
         return conn
+
+
+def _spans_us(spans: Iterable[TimeSpan]) -> list[writes.KeptSpan]:
+    """Spans in Unix seconds as the integer microseconds ``writes.prune`` takes."""
+    return [(meter, ts_to_us(start), ts_to_us(end)) for meter, start, end in spans]

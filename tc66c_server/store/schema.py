@@ -1,16 +1,29 @@
-"""The sample database's schema as numbered migrations, and how connections are opened.
+"""The sample database's schema (version 2), its rollup levels, and how connections open.
 
-Layout (about 36 bytes per 1 Hz sample on disk, measured by ``tests/test_store_size.py``):
+Layout (about 10 bytes per 1 Hz sample on disk, measured by ``tests/test_store_size.py``):
 
-* ``samples``: one row per reading, keyed by its time in integer microseconds (the rowid,
-  so the key needs no index). Values are the device's raw integers, stored as differences
-  (see ``frames.py``), which SQLite packs into 0-2 bytes each.
-* ``minutes``: one row per minute that has samples: the base its differences start from,
-  and a rollup (count; min, max and sum of every quantity; trapezoid integrals of power and
-  current; first and last sample; the step from the previous minute), so statistics and
-  charts over long windows read one row per minute instead of sixty.
-* ``devices``: product, firmware, serial and power-on count, which change rarely; each
-  sample refers to one row.
+* ``meters``: the meters samples belong to, an integer key for each text id (``m1``, ``in``).
+* ``chunks``: one row per meter and minute holding that minute's samples as one compressed
+  blob (``chunk.py``): times as deltas of deltas, values as deltas or residuals of a
+  prediction, every field at the meter's resolution, exactly. ``open_chunks`` holds the
+  minute each meter is writing, until it moves on (``blobs.py``).
+* ``minutes``, ``five_minutes``, ``half_hours``, ``hours``, ``days``: the rollup levels.
+  One row per meter and unit of time that has samples: count; min, max and sum of every
+  quantity; trapezoid integrals of power and current; the longest steps between samples;
+  the first and last sample. Statistics and charts over long windows read a few rows per
+  level instead of every sample (``stats.py``, ``buckets.py``).
+* ``devices``: product, firmware, serial and power-on count; each sample refers to one row.
+
+Rows are keyed by a *slot*: ``meter key * 2**32 + unit``, the unit counting minutes (or
+five minutes, half hours, hours, days) since the Unix epoch, so one meter's rows of a level
+are one contiguous range of an integer primary key: no separate index, and range scans in
+time order.
+
+The writer updates the current minute's chunk (a segment more) and rollups at every commit
+(once a second in the server), so readers on other connections see samples as soon as they
+are committed, in the same form as older ones.
+
+Version 1 (rows per sample, one meter) is upgraded by ``upgrade.py`` into a new file.
 """
 
 from __future__ import annotations
@@ -24,94 +37,110 @@ from .. import quantities as q
 
 US_PER_S = 1_000_000
 US_PER_MINUTE = 60 * US_PER_S
-#: The value columns of ``samples`` (and ``minutes.base_*``), in storage order.
+#: The values kept for each sample, in storage order: device id, then ``quantities.ALL``.
 VALUE_COLUMNS: tuple[str, ...] = ("device", *(quantity.key for quantity in q.ALL))
 BUSY_TIMEOUT_S = 10.0
+#: The meter samples belong to when a caller names none: the seed's single meter.
+DEFAULT_METER = "m1"
+#: Slots: ``meter key << SLOT_BITS | unit``.
+SLOT_BITS = 32
+SCHEMA_VERSION = 2
 
 
 class SchemaError(RuntimeError):
-    """The database was written by a newer version of this program."""
+    """The database cannot be used by this program as it is (too new, or not upgraded)."""
 
 
 @dataclass(frozen=True, slots=True)
-class Migration:
-    """One schema step: applied once, in order, and recorded in ``PRAGMA user_version``."""
+class Level:
+    """A rollup level: the table holding it and the width of its units."""
 
-    version: int
-    name: str
-    statements: tuple[str, ...]
+    table: str
+    width_s: int
+
+    @property
+    def width_us(self) -> int:
+        return self.width_s * US_PER_S
 
 
-# A migration is history: never edit one that has shipped, append a new one instead.
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(
-        1,
-        "samples as differences, minute bases and rollups, device identities",
-        (
-            """CREATE TABLE devices (
-                id INTEGER PRIMARY KEY,
-                product TEXT NOT NULL,
-                firmware TEXT NOT NULL,
-                serial INTEGER NOT NULL,
-                runs INTEGER NOT NULL,
-                UNIQUE (product, firmware, serial, runs)
-            )""",
-            """CREATE TABLE samples (
-                ts_us INTEGER PRIMARY KEY,
-                device INTEGER NOT NULL,
-                voltage INTEGER NOT NULL,
-                current INTEGER NOT NULL,
-                power INTEGER NOT NULL,
-                resistance INTEGER NOT NULL,
-                temperature INTEGER NOT NULL,
-                d_plus INTEGER NOT NULL,
-                d_minus INTEGER NOT NULL,
-                group0_mah INTEGER NOT NULL,
-                group0_mwh INTEGER NOT NULL,
-                group1_mah INTEGER NOT NULL,
-                group1_mwh INTEGER NOT NULL
-            )""",
-            # n, *_min, *_max, *_sum: over the minute's samples, in raw integers.
-            # energy_raw2 / charge_raw2: the sum over consecutive samples inside the minute
-            # of (a + b) * dt_us in raw power / current units (twice the trapezoid integral,
-            # an exact integer). gap_max_us: the longest such dt, which tells a query whether
-            # the sums hold for its gap threshold. link_*: the step from the previous
-            # minute's last sample and that sample's current and power.
-            """CREATE TABLE minutes (
-                minute INTEGER PRIMARY KEY,
-                base_device INTEGER NOT NULL,
-                base_voltage INTEGER NOT NULL,
-                base_current INTEGER NOT NULL,
-                base_power INTEGER NOT NULL,
-                base_resistance INTEGER NOT NULL,
-                base_temperature INTEGER NOT NULL,
-                base_d_plus INTEGER NOT NULL,
-                base_d_minus INTEGER NOT NULL,
-                base_group0_mah INTEGER NOT NULL,
-                base_group0_mwh INTEGER NOT NULL,
-                base_group1_mah INTEGER NOT NULL,
-                base_group1_mwh INTEGER NOT NULL,
-                n INTEGER NOT NULL DEFAULT 0,
-                voltage_min INTEGER, voltage_max INTEGER, voltage_sum INTEGER,
-                current_min INTEGER, current_max INTEGER, current_sum INTEGER,
-                power_min INTEGER, power_max INTEGER, power_sum INTEGER,
-                resistance_min INTEGER, resistance_max INTEGER, resistance_sum INTEGER,
-                temperature_min INTEGER, temperature_max INTEGER, temperature_sum INTEGER,
-                d_plus_min INTEGER, d_plus_max INTEGER, d_plus_sum INTEGER,
-                d_minus_min INTEGER, d_minus_max INTEGER, d_minus_sum INTEGER,
-                group0_mah_min INTEGER, group0_mah_max INTEGER, group0_mah_sum INTEGER,
-                group0_mwh_min INTEGER, group0_mwh_max INTEGER, group0_mwh_sum INTEGER,
-                group1_mah_min INTEGER, group1_mah_max INTEGER, group1_mah_sum INTEGER,
-                group1_mwh_min INTEGER, group1_mwh_max INTEGER, group1_mwh_sum INTEGER,
-                energy_raw2 INTEGER, charge_raw2 INTEGER, gap_max_us INTEGER,
-                first_us INTEGER, first_current INTEGER, first_power INTEGER,
-                last_us INTEGER, last_current INTEGER, last_power INTEGER,
-                link_us INTEGER, link_current INTEGER, link_power INTEGER
-            )""",
-        ),
-    ),
+#: Rollup levels, finest first; each width divides the next. Chart buckets read the
+#: coarsest level that tiles them: five minutes serve buckets of 5 to 15 minutes, half
+#: hours those of 30 minutes (a month in 2,000 points reads 1,440 rows, not 43,200).
+LEVELS: tuple[Level, ...] = (
+    Level("minutes", 60),
+    Level("five_minutes", 300),
+    Level("half_hours", 1800),
+    Level("hours", 3600),
+    Level("days", 86_400),
 )
-SCHEMA_VERSION = MIGRATIONS[-1].version
+MINUTES = LEVELS[0]
+
+
+def slot(meter_key: int, unit: int) -> int:
+    """The primary key of a meter's row for ``unit`` (a minute, an hour, ... since 1970)."""
+    return (meter_key << SLOT_BITS) + unit
+
+
+def slot_range(meter_key: int, first_unit: int, last_unit: int) -> tuple[int, int]:
+    """The slots of a meter's units ``first_unit..last_unit`` (clamped to the meter's)."""
+    top = (1 << SLOT_BITS) - 1
+    base = meter_key << SLOT_BITS
+    return base + min(max(first_unit, 0), top), base + min(max(last_unit, -1), top)
+
+
+# The quantities of version 2, frozen: adding one to quantities.py needs a new version.
+_V2_QUANTITIES = (
+    *("voltage", "current", "power", "resistance", "temperature", "d_plus", "d_minus"),
+    *("group0_mah", "group0_mwh", "group1_mah", "group1_mwh"),
+)
+
+
+def _rollup_table(name: str, *, steps: bool = True) -> str:
+    # n, *_min, *_max, *_sum: over the unit's samples, in raw integers.
+    # energy_raw2 / charge_raw2: the sum over consecutive samples inside the unit of
+    # (a + b) * dt_us in raw power / current units (twice the trapezoid integral, an exact
+    # integer). gap_max_us: the longest such dt, which tells a query whether the sums hold
+    # for its gap threshold. first_* / last_*: time, current and power of the first and
+    # last sample, which join a row to its neighbours. step1_* (its length is gap_max_us)
+    # to step4_*: the four longest steps and their terms of the two sums; step5_us: the
+    # longest other step. A query whose threshold excludes only those four subtracts them.
+    # The minutes table has none (a minute is read from its chunk instead): they would cost
+    # half a byte per sample.
+    aggregates = ", ".join(
+        f"{key}_min INTEGER, {key}_max INTEGER, {key}_sum INTEGER" for key in _V2_QUANTITIES
+    )
+    long_steps = """,
+        step1_e2 INTEGER, step1_q2 INTEGER,
+        step2_us INTEGER, step2_e2 INTEGER, step2_q2 INTEGER,
+        step3_us INTEGER, step3_e2 INTEGER, step3_q2 INTEGER,
+        step4_us INTEGER, step4_e2 INTEGER, step4_q2 INTEGER,
+        step5_us INTEGER"""
+    return f"""CREATE TABLE {name} (
+        slot INTEGER PRIMARY KEY,
+        n INTEGER NOT NULL,
+        {aggregates},
+        energy_raw2 INTEGER, charge_raw2 INTEGER, gap_max_us INTEGER,
+        first_us INTEGER, first_current INTEGER, first_power INTEGER,
+        last_us INTEGER, last_current INTEGER, last_power INTEGER{long_steps if steps else ""}
+    )"""
+
+
+#: Version 2 from an empty file. Never edit once shipped: a later version adds a step.
+CREATE_V2: tuple[str, ...] = (
+    "CREATE TABLE meters (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+    """CREATE TABLE devices (
+        id INTEGER PRIMARY KEY,
+        product TEXT NOT NULL,
+        firmware TEXT NOT NULL,
+        serial INTEGER NOT NULL,
+        runs INTEGER NOT NULL,
+        UNIQUE (product, firmware, serial, runs)
+    )""",
+    "CREATE TABLE chunks (slot INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+    "CREATE TABLE open_chunks (slot INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+    _rollup_table("minutes", steps=False),
+    *(_rollup_table(name) for name in ("five_minutes", "half_hours", "hours", "days")),
+)
 
 
 def connect(target: str, *, uri: bool = False, wal: bool = True) -> sqlite3.Connection:
@@ -131,7 +160,7 @@ def connect(target: str, *, uri: bool = False, wal: bool = True) -> sqlite3.Conn
         # commits may be lost, which is fine for a sample log.
         conn.execute("PRAGMA synchronous = NORMAL")
         # Checkpoint at ~1 MiB and cut the WAL file back to that size afterwards, so it adds
-        # little to the ~36 bytes a sample takes in the database itself.
+        # little to what the samples take in the database itself.
         conn.execute("PRAGMA wal_autocheckpoint = 256")
         conn.execute("PRAGMA journal_size_limit = 1048576")
     conn.execute("PRAGMA temp_store = MEMORY")
@@ -159,7 +188,12 @@ def transaction(conn: sqlite3.Connection, *, write: bool) -> Iterator[None]:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema up to ``SCHEMA_VERSION``; return the version found before."""
+    """Create the schema in an empty database, or check an existing one is current; return
+    the version found (0 for an empty database).
+
+    ``SchemaError`` for a newer version, and for version 1, which ``upgrade.upgrade_file``
+    turns into a new file before a connection is opened.
+    """
     with transaction(conn, write=True):
         found = user_version(conn)
         if found > SCHEMA_VERSION:
@@ -167,10 +201,15 @@ def migrate(conn: sqlite3.Connection) -> int:
                 f"database schema version {found} is newer than this program's "
                 f"({SCHEMA_VERSION}): upgrade tc66c-server or use another data directory"
             )
-        for migration in MIGRATIONS[found:]:
-            for statement in migration.statements:
+        if 0 < found < SCHEMA_VERSION:
+            raise SchemaError(
+                f"database schema version {found} must be upgraded to {SCHEMA_VERSION} "
+                "(SampleStore does it when it opens the file)"
+            )
+        if found == 0:
+            for statement in CREATE_V2:
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {migration.version:d}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
     return found
 
 

@@ -1,27 +1,49 @@
 """Statistics over a window: extremes, averages, and energy and charge by the trapezoid rule.
 
-The window is cut in three parts: the whole minutes in the middle come from the minute
-rollups (plus, for each pair of neighbouring minutes, the step from one's last sample to
-the next one's first), the partial minutes at the edges from raw samples. A minute whose
-largest internal step exceeds the gap threshold is integrated from its raw samples instead,
-so the result is exactly what a pass over every sample would give, for any threshold.
+The window is cut into pieces, coarsest in the middle: the whole days inside it come from
+the day rollups, the whole hours before and after them from the hour rollups, and so on
+down to the minutes; the partial minutes at the edges come from raw samples. Rows carry
+their first and last samples, so the step between neighbouring rows (their *link*, read
+with ``LAG``) joins them exactly. A row whose internal steps are longer than the gap
+threshold cannot use its stored integrals as they are (they bridge those steps): when only
+its few longest steps (four) are, it subtracts their stored terms; otherwise its integrals are
+rebuilt from the level below, for all such rows of a level at once, down to the raw
+samples of the minutes that hold such steps. The result is exactly what a pass over
+every sample would give, for any threshold.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from .. import quantities as q
+from . import meters
 from .codec import ts_to_us
-from .frames import IN_WINDOW, decoded_samples, window_params
-from .schema import US_PER_MINUTE, US_PER_S, transaction
+from .queries import raw_window
+from .rollup import LONG_STEPS
+from .schema import (
+    DEFAULT_METER,
+    LEVELS,
+    MINUTES,
+    SLOT_BITS,
+    US_PER_S,
+    Level,
+    slot_range,
+    transaction,
+)
 
 # Twice-trapezoid sums are in raw units x microseconds; these turn them into Wh and mAh.
 _E2_PER_WH = 2 * q.POWER.scale * US_PER_S * 3600
 _Q2_PER_MAH = 2 * q.CURRENT.scale * US_PER_S * 3600 / 1000
 _CORE = q.CORE
 _CORE_KEYS = tuple(quantity.key for quantity in _CORE)
+_UNIT_MASK = (1 << SLOT_BITS) - 1
+#: A piece of the window: (level index, first unit, last unit), or (-1, first µs, last µs)
+#: for raw samples.
+_Piece = tuple[int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,121 +91,244 @@ class _Part:
     last: tuple[int, int, int] = (0, 0, 0)
 
 
-def _raw_sql(where: str, *, per_minute: bool) -> str:
-    """Aggregates over raw samples, stepping from each to the next (only within each minute
-    if ``per_minute``); rows with ``dt IS NULL`` start a run, ``is_last`` ones end it."""
-    order = "PARTITION BY minute ORDER BY ts_us" if per_minute else "ORDER BY ts_us"
-    return f"""
-    SELECT COUNT(*), MIN(voltage), MAX(voltage), SUM(voltage), MIN(current), MAX(current),
-        SUM(current), MIN(power), MAX(power), SUM(power),
-        TOTAL(CASE WHEN dt <= :gap THEN (power + prev_p) * dt END),
-        TOTAL(CASE WHEN dt <= :gap THEN (current + prev_i) * dt END),
-        COALESCE(SUM(CASE WHEN dt <= :gap THEN dt END), 0),
-        MIN(ts_us), MAX(CASE WHEN dt IS NULL THEN current END),
-        MAX(CASE WHEN dt IS NULL THEN power END),
-        MAX(ts_us), MAX(CASE WHEN is_last THEN current END), MAX(CASE WHEN is_last THEN power END)
-    FROM (
-        SELECT ts_us, voltage, current, power,
-            ts_us - LAG(ts_us) OVER w AS dt,
-            LAG(current) OVER w AS prev_i, LAG(power) OVER w AS prev_p,
-            LEAD(ts_us) OVER w IS NULL AS is_last
-        FROM {decoded_samples(_CORE_KEYS, where)} WHERE ts_us >= :a
-        WINDOW w AS ({order})
-    )
-    """
-
-
-_RAW = _raw_sql(IN_WINDOW, per_minute=False)
-# Minutes whose rollup integral is unusable for this threshold, integrated minute by minute;
-# only their sums of steps are used, and only when there are any such minutes.
-_GAPPY = _raw_sql(IN_WINDOW + " AND m.gap_max_us > :gap", per_minute=True)
-# Whole minutes: everything from the rollups, plus the step into each minute from the one
-# before when both are inside the window and the step is short enough.
-_MINUTES = """
-SELECT SUM(n), MIN(voltage_min), MAX(voltage_max), SUM(voltage_sum),
-    MIN(current_min), MAX(current_max), SUM(current_sum),
-    MIN(power_min), MAX(power_max), SUM(power_sum),
-    TOTAL(CASE WHEN gap_max_us <= :gap THEN energy_raw2 END)
-        + TOTAL(CASE WHEN linked THEN (link_power + first_power) * link_us END),
-    TOTAL(CASE WHEN gap_max_us <= :gap THEN charge_raw2 END)
-        + TOTAL(CASE WHEN linked THEN (link_current + first_current) * link_us END),
-    COALESCE(SUM(CASE WHEN gap_max_us <= :gap THEN last_us - first_us END), 0)
-        + COALESCE(SUM(CASE WHEN linked THEN link_us END), 0),
-    SUM(gap_max_us > :gap)
-FROM (
-    SELECT *, link_us <= :gap AND first_us - link_us >= :a AS linked
-    FROM minutes WHERE minute BETWEEN :m0 AND :m1
-)
-"""
-_FIRST = (
-    "SELECT first_us, first_current, first_power FROM minutes "
-    "WHERE minute >= ? ORDER BY minute LIMIT 1"
-)
-_LAST = (
-    "SELECT last_us, last_current, last_power FROM minutes "
-    "WHERE minute <= ? ORDER BY minute DESC LIMIT 1"
-)
-
-
-def stats(conn: sqlite3.Connection, start_ts: float, end_ts: float, gap_s: float) -> Stats:
-    """Statistics of the samples with start_ts <= ts <= end_ts (see ``Stats``)."""
+def stats(
+    conn: sqlite3.Connection,
+    start_ts: float,
+    end_ts: float,
+    gap_s: float,
+    meter: str = DEFAULT_METER,
+) -> Stats:
+    """Statistics of the meter's samples with start_ts <= ts <= end_ts (see ``Stats``)."""
     if gap_s < 0:
         raise ValueError(f"gap_s must be >= 0, not {gap_s}")
     a, b, gap = ts_to_us(start_ts), ts_to_us(end_ts), ts_to_us(gap_s)
-    parts: list[_Part] = []
-    with transaction(conn, write=False):
-        if b >= a:
-            first_whole = -(-a // US_PER_MINUTE)  # the first minute starting at or after a
-            last_whole = (b + 1) // US_PER_MINUTE - 1  # the last minute ending at or before b
-            if last_whole < first_whole:
-                parts.append(_raw(conn, a, b, gap))
-            else:
-                parts.append(_raw(conn, a, first_whole * US_PER_MINUTE - 1, gap))
-                parts.append(_minutes(conn, first_whole, last_whole, gap))
-                parts.append(_raw(conn, (last_whole + 1) * US_PER_MINUTE, b, gap))
     total = _Part()
-    for part in parts:
-        total = _join(total, part, gap)
+    with transaction(conn, write=False):
+        key = meters.key_of(conn, meter)
+        if key is not None:
+            for depth, first, last in _pieces(a, b, len(LEVELS) - 1):
+                if depth < 0:
+                    part = _raw(conn, key, meter, first, last, gap)
+                else:
+                    part = _rows(conn, key, meter, depth, first, last, gap)
+                total = _join(total, part, gap)
     return _result(total, start_ts, end_ts, gap_s)
 
 
-def _raw(conn: sqlite3.Connection, a: int, b: int, gap: int) -> _Part:
+def _pieces(a: int, b: int, depth: int) -> list[_Piece]:
+    """``a..b`` (µs) cut into the whole units of ``LEVELS[depth]`` in the middle and finer
+    pieces on either side, in time order."""
     if b < a:
+        return []
+    if depth < 0:
+        return [(-1, a, b)]
+    width = LEVELS[depth].width_us
+    first, last = -(-a // width), (b + 1) // width - 1
+    if first > last:
+        return _pieces(a, b, depth - 1)
+    return [
+        *_pieces(a, first * width - 1, depth - 1),
+        (depth, first, last),
+        *_pieces((last + 1) * width, b, depth - 1),
+    ]
+
+
+def _raw(conn: sqlite3.Connection, key: int, meter: str, a: int, b: int, gap: int) -> _Part:
+    """The part of the raw samples in a..b."""
+    times: list[int] = []
+    columns: list[list[int]] = [[], [], []]
+    for chunk_times, chunk_columns in raw_window(conn, a, b, _CORE_KEYS, meter):
+        times += chunk_times
+        for column, more in zip(columns, chunk_columns, strict=True):
+            column += more
+    if not times:
         return _Part()
-    return _part(conn.execute(_RAW, window_params(a, b) | {"gap": gap}).fetchone())
-
-
-def _minutes(conn: sqlite3.Connection, m0: int, m1: int, gap: int) -> _Part:
-    a, b = m0 * US_PER_MINUTE, (m1 + 1) * US_PER_MINUTE - 1
-    params = window_params(a, b) | {"gap": gap}
-    row = conn.execute(_MINUTES, params).fetchone()
-    n = row[0] or 0
-    if n == 0:
-        return _Part()
-    if row[13]:  # some minutes need their steps re-integrated from raw samples
-        gappy = conn.execute(_GAPPY, params).fetchone()
-        row = (*row[:10], row[10] + gappy[10], row[11] + gappy[11], row[12] + gappy[12])
-    first = conn.execute(_FIRST, (m0,)).fetchone()
-    last = conn.execute(_LAST, (m1,)).fetchone()
-    return _part((*row[:13], *first, *last))
-
-
-def _part(row: tuple[int, ...]) -> _Part:
-    """A part from the 19 aggregate columns shared by the raw and minute queries."""
-    n = row[0] or 0
-    if n == 0:
-        return _Part()
+    voltage, current, power = columns
+    e2, q2, covered = _steps(times, current, power, gap)
     return _Part(
-        n=n,
+        n=len(times),
+        mins=[min(voltage), min(current), min(power)],
+        maxs=[max(voltage), max(current), max(power)],
+        sums=[sum(voltage), sum(current), sum(power)],
+        e2=e2,
+        q2=q2,
+        covered_us=covered,
+        first=(times[0], current[0], power[0]),
+        last=(times[-1], current[-1], power[-1]),
+    )
+
+
+def _steps(
+    times: list[int], current: list[int], power: list[int], gap: int
+) -> tuple[int, int, int]:
+    """Twice the trapezoid integrals of power and current, and the time covered, over the
+    steps between consecutive samples no longer than ``gap``."""
+    e2 = q2 = covered = 0
+    for (t0, t1), (i0, i1), (p0, p1) in zip(
+        pairwise(times), pairwise(current), pairwise(power), strict=True
+    ):
+        dt = t1 - t0
+        if dt <= gap:
+            e2 += (p0 + p1) * dt
+            q2 += (i0 + i1) * dt
+            covered += dt
+    return e2, q2, covered
+
+
+#: Min, max and sum of the core quantities over the selected rows of a level.
+_AGGREGATES = ", ".join(f"MIN({key}_min), MAX({key}_max), SUM({key}_sum)" for key in _CORE_KEYS)
+
+
+def _usable_sql(level: Level) -> str:
+    """SQL true when a row's integrals can be used at the threshold: no step inside it is
+    longer, or (above the minutes) only its ``LONG_STEPS`` longest are, then subtracted."""
+    if level == MINUTES:
+        return "(gap_max_us <= :gap)"
+    return f"(gap_max_us <= :gap OR COALESCE(step{LONG_STEPS + 1}_us <= :gap, 0))"
+
+
+def _usable(level: Level, total: str, term: str) -> str:
+    """SQL for a row's ``total`` integral without its steps longer than :gap (NULL when
+    the row cannot be used); ``term`` names what a long step takes from it: its part
+    (``e2``, ``q2``) or its length (``us``)."""
+    if level == MINUTES:
+        return f"CASE WHEN gap_max_us <= :gap THEN {total} END"
+    lengths = ["gap_max_us", *(f"step{k}_us" for k in range(2, LONG_STEPS + 2))]
+    parts = [lengths[k] if term == "us" else f"step{k + 1}_{term}" for k in range(LONG_STEPS)]
+    cases = [
+        f"WHEN {length} <= :gap THEN {' - '.join((total, *parts[:k]))}"
+        for k, length in enumerate(lengths)
+    ]
+    return f"CASE {' '.join(cases)} END"
+
+
+def _integrals(level: Level) -> str:
+    """SQL for twice the energy and charge integrals and the time covered, over the
+    selected rows of ``level`` that can be used, plus the step into each row from the
+    previous selected one when it is short enough (``linked``)."""
+    return f"""
+        TOTAL({_usable(level, "energy_raw2", "e2")})
+            + TOTAL(CASE WHEN linked THEN (link_power + first_power) * link_us END),
+        TOTAL({_usable(level, "charge_raw2", "q2")})
+            + TOTAL(CASE WHEN linked THEN (link_current + first_current) * link_us END),
+        COALESCE(SUM({_usable(level, "last_us - first_us", "us")}), 0)
+            + COALESCE(SUM(CASE WHEN linked THEN link_us END), 0)
+    """
+
+
+def _linked(table: str) -> str:
+    """The rows of ``table`` between :low and :high slots with the step into each from the
+    one before it (``link_us``, NULL for the first) and that one's current and power."""
+    return f"""
+        SELECT *, first_us - LAG(last_us) OVER w AS link_us,
+            LAG(last_current) OVER w AS link_current, LAG(last_power) OVER w AS link_power
+        FROM {table} WHERE slot BETWEEN :low AND :high
+        WINDOW w AS (ORDER BY slot)
+    """
+
+
+def _rows(
+    conn: sqlite3.Connection, key: int, meter: str, depth: int, first: int, last: int, gap: int
+) -> _Part:
+    """The part of the meter's rows of ``LEVELS[depth]`` for units first..last."""
+    level = LEVELS[depth]
+    low, high = slot_range(key, first, last)
+    row = conn.execute(
+        f"""
+        SELECT SUM(n), {_AGGREGATES}, {_integrals(level)}, SUM(NOT {_usable_sql(level)})
+        FROM (SELECT *, link_us <= :gap AS linked FROM ({_linked(level.table)}))
+        """,
+        {"gap": gap, "low": low, "high": high},
+    ).fetchone()
+    if not row[0]:
+        return _Part()
+    e2, q2, covered = row[10], row[11], row[12]
+    more: tuple[float, float, int] = (0.0, 0.0, 0)
+    if row[13]:  # rows whose stored integrals bridge a longer step than the threshold
+        gappy = [
+            unit & _UNIT_MASK
+            for (unit,) in conn.execute(
+                f"SELECT slot FROM {level.table} "
+                f"WHERE slot BETWEEN :low AND :high AND NOT {_usable_sql(level)}",
+                {"gap": gap, "low": low, "high": high},
+            )
+        ]
+        more = _inside(conn, key, meter, depth, gappy, gap)
+    first_row = conn.execute(
+        f"SELECT first_us, first_current, first_power FROM {level.table} "
+        "WHERE slot BETWEEN ? AND ? ORDER BY slot LIMIT 1",
+        (low, high),
+    ).fetchone()
+    last_row = conn.execute(
+        f"SELECT last_us, last_current, last_power FROM {level.table} "
+        "WHERE slot BETWEEN ? AND ? ORDER BY slot DESC LIMIT 1",
+        (low, high),
+    ).fetchone()
+    return _Part(
+        n=row[0],
         mins=[row[1], row[4], row[7]],
         maxs=[row[2], row[5], row[8]],
         sums=[row[3], row[6], row[9]],
-        e2=row[10],
-        q2=row[11],
-        covered_us=row[12],
-        first=(row[13], row[14], row[15]),
-        last=(row[16], row[17], row[18]),
+        e2=e2 + more[0],
+        q2=q2 + more[1],
+        covered_us=covered + more[2],
+        first=(first_row[0], first_row[1], first_row[2]),
+        last=(last_row[0], last_row[1], last_row[2]),
     )
+
+
+def _inside(
+    conn: sqlite3.Connection, key: int, meter: str, depth: int, units: list[int], gap: int
+) -> tuple[float, float, int]:
+    """The integrals over the steps inside each of these units of ``LEVELS[depth]`` that are
+    no longer than ``gap``, rebuilt from the levels below them."""
+    e2 = q2 = 0.0
+    covered = 0
+    base = key << SLOT_BITS
+    while units and depth > 0:
+        parent, child = LEVELS[depth], LEVELS[depth - 1]
+        params = {
+            "gap": gap,
+            "units": json.dumps(units),
+            "base": base,
+            "ratio": parent.width_s // child.width_s,
+        }
+        # Each gappy unit's children: a range of slots, scanned with the units outside.
+        children = f"""
+            json_each(:units) AS g CROSS JOIN {child.table} AS c
+            ON c.slot BETWEEN :base + g.value * :ratio AND :base + (g.value + 1) * :ratio - 1
+        """
+        row = conn.execute(
+            f"""
+            SELECT {_integrals(child)} FROM (
+                SELECT *, link_us <= :gap AS linked FROM (
+                    SELECT c.*,
+                        c.first_us - LAG(c.last_us) OVER w AS link_us,
+                        LAG(c.last_current) OVER w AS link_current,
+                        LAG(c.last_power) OVER w AS link_power
+                    FROM {children}
+                    WINDOW w AS (PARTITION BY g.value ORDER BY c.slot)
+                )
+            )
+            """,
+            params,
+        ).fetchone()
+        e2, q2, covered = e2 + row[0], q2 + row[1], covered + row[2]
+        units = [
+            slot & _UNIT_MASK
+            for (slot,) in conn.execute(
+                f"SELECT c.slot FROM {children} WHERE NOT {_usable_sql(child)}", params
+            )
+        ]
+        depth -= 1
+    for minute in units:  # minutes with a long step inside: from their raw samples
+        width = LEVELS[0].width_us
+        for times, (current, power) in raw_window(
+            conn, minute * width, (minute + 1) * width - 1, ("current", "power"), meter
+        ):
+            steps = _steps(times, current, power, gap)
+            e2, q2, covered = e2 + steps[0], q2 + steps[1], covered + steps[2]
+    return e2, q2, covered
 
 
 def _join(left: _Part, right: _Part, gap: int) -> _Part:

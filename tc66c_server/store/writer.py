@@ -20,16 +20,22 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 from ..reading import Sample
 from .backlog import Backlog, fault_code
 from .codec import RawSample, encode
 from .conflicts import merge_samples
+from .schema import DEFAULT_METER, transaction
 from .writes import insert_samples
 
 log = logging.getLogger(__name__)
 
 Action = Callable[[sqlite3.Connection], int]
+#: A sample waiting for the next batch, with the meter it belongs to.
+Queued = tuple[str, Sample]
+#: An encoded sample with its meter, as the backlog holds it.
+Held = tuple[str, RawSample]
 #: Held samples are written back in transactions of this many.
 DRAIN_CHUNK = 5_000
 #: SQLite keeps integers in 64 bits; a later time could not be stored.
@@ -70,21 +76,21 @@ class Writer:
         periodic_s: float = 10.0,
         batch_s: float = 0.25,
         batch_max: int = 500,
-        backlog: Backlog | None = None,
+        backlog: Backlog[Held] | None = None,
     ) -> None:
         self._conn = conn
         self._periodic = periodic
         self._periodic_s = periodic_s
         self._batch_s = batch_s
         self._batch_max = batch_max
-        self._queue: queue.SimpleQueue[Sample | Job] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Queued | Job] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="tc66c-store-writer", daemon=True)
         #: Samples committed, samples refused as invalid, writes or jobs that failed.
         self.written = 0
         self.rejected = 0
         self.errors = 0
         #: Samples waiting for the store while it refuses writes (see ``backlog.py``).
-        self.backlog = backlog if backlog is not None else Backlog()
+        self.backlog: Backlog[Held] = backlog if backlog is not None else Backlog()
         self._thread.start()
 
     @property
@@ -92,9 +98,9 @@ class Writer:
         """Whether the thread still takes work."""
         return self._thread.is_alive()
 
-    def put(self, sample: Sample) -> None:
-        """Queue one sample for the next batch; never blocks."""
-        self._queue.put(sample)
+    def put(self, sample: Sample, meter: str = DEFAULT_METER) -> None:
+        """Queue one sample of ``meter`` for the next batch; never blocks."""
+        self._queue.put((meter, sample))
 
     def submit(self, action: Action) -> Job:
         """Queue an action to run after everything queued before it is committed."""
@@ -102,15 +108,16 @@ class Writer:
         self._queue.put(job)
         return job
 
-    def insert(self, samples: list[RawSample]) -> Job:
-        """Queue already encoded samples to be stored in one transaction (bulk import)."""
-        return self.submit(lambda conn: self._insert(conn, samples))
+    def insert(self, samples: list[RawSample], meter: str = DEFAULT_METER) -> Job:
+        """Queue already encoded samples of ``meter`` to be stored in one transaction
+        (bulk import)."""
+        return self.submit(partial(self._insert, samples=samples, meter=meter))
 
-    def merge(self, samples: list[RawSample], *, replace: bool) -> Job:
+    def merge(self, samples: list[RawSample], *, replace: bool, meter: str = DEFAULT_METER) -> Job:
         """Like ``insert`` (times unique within ``samples``), but a sample at a time already
         stored replaces the stored one (``replace``) or is left out; the job's result is
         how many such times there were."""
-        return self.submit(lambda conn: self._merge(conn, samples, replace))
+        return self.submit(lambda conn: self._merge(conn, samples, replace, meter))
 
     def stop(self, timeout: float | None = None) -> None:
         """Commit what is queued, then end the thread and close its connection."""
@@ -119,7 +126,7 @@ class Writer:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        pending: list[Sample] = []
+        pending: list[Queued] = []
         deadline = 0.0
         next_periodic = time.monotonic() + self._periodic_s
         try:
@@ -128,12 +135,12 @@ class Writer:
                 if self.backlog.fault is not None:
                     wake = min(wake, self.backlog.retry_at)
                 try:
-                    item: Sample | Job | None = self._queue.get(
+                    item: Queued | Job | None = self._queue.get(
                         timeout=max(0.0, wake - time.monotonic())
                     )
                 except queue.Empty:
                     item = None
-                if isinstance(item, Sample):
+                if isinstance(item, tuple):
                     if not pending:
                         deadline = time.monotonic() + self._batch_s
                     pending.append(item)
@@ -155,18 +162,18 @@ class Writer:
         finally:
             self._conn.close()
 
-    def _commit(self, pending: list[Sample]) -> None:
+    def _commit(self, pending: list[Queued]) -> None:
         """Hand the pending samples to the backlog, write it unless a retry is not yet due,
         and empty the list."""
         if not pending:
             return
-        raws: list[RawSample] = []
-        for sample in pending:
+        raws: list[Held] = []
+        for meter, sample in pending:
             try:
                 raw = encode(sample)
                 if raw.ts_us > _MAX_TS_US:
                     raise ValueError(f"sample time {sample.ts!r} is too far in the future")
-                raws.append(raw)
+                raws.append((meter, raw))
             except Exception as exc:  # ValueError, or a Sample built from the wrong types
                 self.rejected += 1
                 log.warning("sample not stored: %s", exc)
@@ -186,7 +193,7 @@ class Writer:
         backlog = self.backlog
         while chunk := backlog.peek(DRAIN_CHUNK):
             try:
-                self.written += insert_samples(self._conn, chunk)
+                self.written += _insert_held(self._conn, chunk)
             except Exception as exc:
                 self.errors += 1
                 code = fault_code(exc)
@@ -219,13 +226,15 @@ class Writer:
             log.error("sample store: %d held samples could not be written", len(self.backlog))
             self.backlog.discard(len(self.backlog))
 
-    def _insert(self, conn: sqlite3.Connection, samples: list[RawSample]) -> int:
-        count = insert_samples(conn, samples)
+    def _insert(self, conn: sqlite3.Connection, samples: list[RawSample], meter: str) -> int:
+        count = insert_samples(conn, samples, meter)
         self.written += count
         return count
 
-    def _merge(self, conn: sqlite3.Connection, samples: list[RawSample], replace: bool) -> int:
-        existing = merge_samples(conn, samples, replace=replace)
+    def _merge(
+        self, conn: sqlite3.Connection, samples: list[RawSample], replace: bool, meter: str
+    ) -> int:
+        existing = merge_samples(conn, samples, replace=replace, meter=meter)
         self.written += len(samples) if replace else len(samples) - existing
         return existing
 
@@ -242,3 +251,12 @@ class Writer:
             job.error = exc
         finally:
             job.done.set()
+
+
+def _insert_held(conn: sqlite3.Connection, held: list[Held]) -> int:
+    """Store held samples, each as its meter's, in one transaction; return how many."""
+    by_meter: dict[str, list[RawSample]] = {}
+    for meter, raw in held:
+        by_meter.setdefault(meter, []).append(raw)
+    with transaction(conn, write=True):
+        return sum(insert_samples(conn, raws, meter) for meter, raws in by_meter.items())

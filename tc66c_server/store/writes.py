@@ -1,160 +1,213 @@
-"""Writing samples: insert them as differences, keep the minute rollups exact, prune.
+"""Writing samples: a meter's minute chunks and the rollups of every level, kept exact.
 
-Functions of a connection; each runs in one transaction (or joins the caller's).
-"""
+Functions of a connection; each runs in one transaction (or joins the caller's). A batch
+adds a segment to the chunk of the minute the meter is writing (so it is readable as soon
+as it is committed, without packing the minute again), packs the minute it has left into
+the finished chunks, and updates the rollups above: by extending them when the samples
+come after everything stored (the live case), else by rebuilding the touched units from the
+level below. Pruning deletes whole chunks and rollup rows by ranges of slots and only
+decodes the chunks cut by a boundary."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from . import blobs, chunk, levels, meters
 from .codec import DeviceKey, RawSample
-from .frames import Values, decode_run, encode_run
-from .rollup import COLUMNS as ROLLUP_COLUMNS
-from .rollup import Rollup, extend, summarize
-from .schema import US_PER_MINUTE, VALUE_COLUMNS, transaction
+from .rollup import Rollup, chain, extend, summarize
+from .schema import (
+    DEFAULT_METER,
+    LEVELS,
+    MINUTES,
+    SLOT_BITS,
+    US_PER_MINUTE,
+    slot,
+    slot_range,
+    transaction,
+)
 
-_COLUMNS = ", ".join(VALUE_COLUMNS)
-_BASES = ", ".join(f"base_{column}" for column in VALUE_COLUMNS)
-_ROLLUP = ", ".join(ROLLUP_COLUMNS)
-_SUMS = ", ".join(f"SUM({column})" for column in VALUE_COLUMNS)
-_IN_MINUTES = "minute IN (SELECT value FROM json_each(:minutes))"
-_INSERT_SAMPLES = (
-    f"INSERT INTO samples (ts_us, {_COLUMNS}) VALUES ({', '.join('?' * (1 + len(VALUE_COLUMNS)))})"
-)
-_INSERT_MINUTE = (
-    f"INSERT INTO minutes (minute, {_BASES}, {_ROLLUP}) "
-    f"VALUES ({', '.join('?' * (1 + len(VALUE_COLUMNS) + len(ROLLUP_COLUMNS)))})"
-)
-_UPDATE_ROLLUP = (
-    f"UPDATE minutes SET ({_ROLLUP}) = ({', '.join('?' * len(ROLLUP_COLUMNS))}) WHERE minute = ?"
-)
-# The step into each listed minute and into the minute after each (whose predecessor may
-# have just appeared, changed or gone): what stats need to join neighbouring minutes.
-_LINK = f"""
-UPDATE minutes SET (link_us, link_current, link_power) = (
-    SELECT minutes.first_us - p.last_us, p.last_current, p.last_power
-    FROM minutes AS p WHERE p.minute < minutes.minute ORDER BY p.minute DESC LIMIT 1
-)
-WHERE {_IN_MINUTES} OR minute IN (
-    SELECT (SELECT MIN(x.minute) FROM minutes AS x WHERE x.minute > j.value)
-    FROM json_each(:minutes) AS j
-)
-"""
+_UNIT_MASK = (1 << SLOT_BITS) - 1
+#: A span of a meter's samples that pruning keeps: (meter, first µs, last µs), inclusive.
+KeptSpan = tuple[str, int, int]
 
 
-@dataclass(frozen=True, slots=True)
-class _Minute:
-    base: Values
-    rollup: Rollup
-
-
-def insert_samples(conn: sqlite3.Connection, samples: Sequence[RawSample]) -> int:
-    """Store the samples (one at the same microsecond as another replaces it); return how
-    many were given. The rollups of their minutes are updated in the same transaction."""
+def insert_samples(
+    conn: sqlite3.Connection, samples: Sequence[RawSample], meter: str = DEFAULT_METER
+) -> int:
+    """Store the samples as ``meter``'s (one at the same microsecond as a stored one
+    replaces it); return how many were given. Rollups are updated in the same transaction."""
     if not samples:
         return 0
     with transaction(conn, write=True):
+        key = meters.ensure(conn, meter)
         device_ids = _device_ids(conn, {sample.device for sample in samples})
-        runs: dict[int, dict[int, Values]] = {}
+        runs: dict[int, dict[int, chunk.Values]] = {}
         for sample in samples:
             values = (device_ids[sample.device], *sample.values)
             runs.setdefault(sample.ts_us // US_PER_MINUTE, {})[sample.ts_us] = values
-        known = _minutes(conn, list(runs))
-        new_minutes: list[tuple[int, ...]] = []
-        rollups: list[tuple[int, ...]] = []
-        rows: list[tuple[int, ...]] = []
-        for minute, by_ts in runs.items():
-            run = sorted(by_ts.items())
+        known = levels.read(conn, MINUTES, key, runs)
+        first, top = slot_range(key, 0, _UNIT_MASK)
+        newest = conn.execute(
+            f"SELECT MAX(slot) FROM {MINUTES.table} WHERE slot BETWEEN ? AND ?", (first, top)
+        ).fetchone()[0]
+        # The meter's latest minute stays open (a segment per commit) until it moves on.
+        open_minute = max(max(runs), -1 if newest is None else newest - first)
+        rollups: dict[int, Rollup] = {}
+        #: Per minute, the rollup of the new samples when they all come after the stored
+        #: ones (None when the minute had to be merged).
+        added: dict[int, Rollup | None] = {}
+        for minute in sorted(runs):
+            run = sorted(runs[minute].items())
             state = known.get(minute)
-            if state is None:  # a new minute: its first sample is the base
-                base = run[0][1]
-                rows += encode_run(base, run)
-                new_minutes.append((minute, *base, *summarize(run).as_row()))
-            elif run[0][0] > state.rollup.last[0]:  # the usual case: after the last sample
-                rows += encode_run(_last_values(conn, minute, state.base), run)
-                rollups.append((*extend(state.rollup, summarize(run)).as_row(), minute))
-            else:  # out of order or a replacement: re-encode the whole minute
-                merged = _take_minute(conn, minute, state.base)
+            base_us = minute * US_PER_MINUTE
+            found = blobs.find(conn, slot(key, minute)) if state is not None else None
+            table = blobs.OPEN if minute == open_minute else blobs.FINISHED
+            stored = b"" if found is None else found[0]
+            if state is None or not stored:
+                blob = chunk.encode(run, base_us)
+                rollups[minute] = added[minute] = summarize(run)
+            elif run[0][0] > state.last[0]:  # after every stored sample: the live case
+                if table == blobs.OPEN:
+                    blob = chunk.append(stored, run, base_us)
+                else:
+                    blob = chunk.encode(chunk.rows(stored, base_us) + run, base_us)
+                new = summarize(run)
+                rollups[minute], added[minute] = extend(state, new), new
+            else:  # out of order or a replacement: the whole minute again
+                merged = dict(chunk.rows(stored, base_us))
                 merged.update(run)
                 everything = sorted(merged.items())
-                rows += encode_run(state.base, everything)
-                rollups.append((*summarize(everything).as_row(), minute))
-        conn.executemany(_INSERT_MINUTE, new_minutes)
-        conn.executemany(_UPDATE_ROLLUP, rollups)
-        conn.executemany(_INSERT_SAMPLES, rows)
-        _link(conn, runs)
+                blob = chunk.encode(everything, base_us)
+                rollups[minute] = summarize(everything)
+                added[minute] = None
+            blobs.put(conn, slot(key, minute), blob, table, None if found is None else found[1])
+        blobs.finish(conn, first, top, keep=slot(key, open_minute))  # the minute it left
+        levels.write(conn, MINUTES, key, rollups)
+        _roll_up(conn, key, added)
     return len(samples)
 
 
-def prune(conn: sqlite3.Connection, before_us: int) -> int:
-    """Delete every sample older than ``before_us``; return how many were removed."""
-    edge = before_us // US_PER_MINUTE
+def _roll_up(conn: sqlite3.Connection, key: int, added: dict[int, Rollup | None]) -> None:
+    """Bring every coarser level up to date after the minutes in ``added`` changed."""
+    touched = sorted(added)
+    finer = MINUTES
+    for level in LEVELS[1:]:
+        ratio = level.width_s // MINUTES.width_s
+        parts: dict[int, list[Rollup | None]] = {}
+        for minute in touched:
+            parts.setdefault(minute // ratio, []).append(added[minute])
+        known = levels.read(conn, level, key, parts)
+        extended: dict[int, Rollup] = {}
+        rebuild: list[int] = []
+        for unit, unit_parts in parts.items():
+            new = None if None in unit_parts else chain(p for p in unit_parts if p is not None)
+            state = known.get(unit)
+            if new is not None and state is None:
+                extended[unit] = new
+            elif new is not None and state is not None and new.first[0] > state.last[0]:
+                extended[unit] = extend(state, new)
+            else:
+                rebuild.append(unit)
+        levels.write(conn, level, key, extended)
+        levels.rebuild(conn, level, finer, key, rebuild)
+        finer = level
+
+
+def prune(conn: sqlite3.Connection, before_us: int, keep: Iterable[KeptSpan] = ()) -> int:
+    """Delete every meter's samples older than ``before_us`` except those inside a ``keep``
+    span of their meter; return how many were removed."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for meter, first_us, last_us in keep:
+        spans.setdefault(meter, []).append((first_us, last_us))
     removed = 0
     with transaction(conn, write=True):
-        state = _minutes(conn, [edge]).get(edge)
-        if state is not None and state.rollup.first[0] < before_us:
-            # The minute being cut: its later samples are decoded while the earlier ones
-            # are still there, then stored again from a new base.
-            everything = sorted(_take_minute(conn, edge, state.base).items())
-            kept = [(ts_us, values) for ts_us, values in everything if ts_us >= before_us]
-            removed += len(everything) - len(kept)
-            if kept:
-                base = kept[0][1]
-                conn.execute(
-                    f"UPDATE minutes SET ({_BASES}) = ({', '.join('?' * len(base))}) "
-                    "WHERE minute = ?",
-                    (*base, edge),
-                )
-                conn.executemany(_INSERT_SAMPLES, encode_run(base, kept))
-                conn.execute(_UPDATE_ROLLUP, (*summarize(kept).as_row(), edge))
-            else:
-                conn.execute("DELETE FROM minutes WHERE minute = ?", (edge,))
-        removed += conn.execute("DELETE FROM samples WHERE ts_us < ?", (before_us,)).rowcount
-        if removed:
-            conn.execute("DELETE FROM minutes WHERE minute < ?", (edge,))
-            _link(conn, [edge])
+        for key, name in conn.execute("SELECT id, name FROM meters ORDER BY id").fetchall():
+            for low, high in _uncovered(0, before_us - 1, spans.get(name, [])):
+                removed += _delete_between(conn, key, low, high)
     return removed
 
 
-def _link(conn: sqlite3.Connection, minutes: Iterable[int]) -> None:
-    conn.execute(_LINK, {"minutes": json.dumps(list(minutes))})
+def delete_meter(conn: sqlite3.Connection, meter: str) -> int:
+    """Forget ``meter`` and every sample it holds; return how many samples were removed."""
+    with transaction(conn, write=True):
+        key = meters.key_of(conn, meter)
+        if key is None:
+            return 0
+        first, last = slot_range(key, 0, _UNIT_MASK)
+        count: int = conn.execute(
+            f"SELECT COALESCE(SUM(n), 0) FROM {LEVELS[-1].table} WHERE slot BETWEEN ? AND ?",
+            (first, last),
+        ).fetchone()[0]
+        blobs.delete(conn, first, last)
+        for level in LEVELS:
+            levels.delete(conn, level, key, 0, _UNIT_MASK)
+        conn.execute("DELETE FROM meters WHERE id = ?", (key,))
+    return count
 
 
-def _minutes(conn: sqlite3.Connection, minutes: list[int]) -> dict[int, _Minute]:
-    """The base and rollup of each of these minutes that already has samples."""
-    rows = conn.execute(
-        f"SELECT minute, {_BASES}, {_ROLLUP} FROM minutes WHERE {_IN_MINUTES}",
-        {"minutes": json.dumps(minutes)},
-    )
-    width = len(VALUE_COLUMNS)
-    return {
-        row[0]: _Minute(base=tuple(row[1 : 1 + width]), rollup=Rollup.from_row(row[1 + width :]))
-        for row in rows
-    }
+def _uncovered(low: int, high: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of ``low..high`` (inclusive) outside every span, in order."""
+    parts = []
+    for first, last in sorted(spans):
+        if first > low:
+            parts.append((low, min(high, first - 1)))
+        low = max(low, last + 1)
+        if low > high:
+            return [part for part in parts if part[0] <= part[1]]
+    parts.append((low, high))
+    return [part for part in parts if part[0] <= part[1]]
 
 
-def _last_values(conn: sqlite3.Connection, minute: int, base: Values) -> Values:
-    """The values of the minute's last sample: its base plus every difference stored."""
-    first = minute * US_PER_MINUTE
-    sums = conn.execute(
-        f"SELECT {_SUMS} FROM samples WHERE ts_us BETWEEN ? AND ?",
-        (first, first + US_PER_MINUTE - 1),
-    ).fetchone()
-    return tuple(b + (step or 0) for b, step in zip(base, sums, strict=True))
+def _delete_between(conn: sqlite3.Connection, key: int, low: int, high: int) -> int:
+    """Delete the meter's samples with low <= ts_us <= high; return how many there were."""
+    width = MINUTES.width_us
+    # Minutes wholly inside go by ranges of slots; the (at most two) cut ones are decoded.
+    inner = (-(-low // width), (high + 1) // width - 1)
+    removed = 0
+    if inner[0] <= inner[1]:
+        removed += conn.execute(
+            f"SELECT COALESCE(SUM(n), 0) FROM {MINUTES.table} WHERE slot BETWEEN ? AND ?",
+            slot_range(key, *inner),
+        ).fetchone()[0]
+        blobs.delete(conn, *slot_range(key, *inner))
+        levels.delete(conn, MINUTES, key, *inner)
+    edges = _outside({low // width, high // width}, inner)
+    known = levels.read(conn, MINUTES, key, edges)
+    changed: dict[int, Rollup] = {}
+    for minute in edges:
+        state = known.get(minute)
+        if state is None or state.last[0] < low or state.first[0] > high:
+            continue
+        found = blobs.find(conn, slot(key, minute))
+        if found is None:
+            continue
+        everything = chunk.rows(found[0], minute * width)
+        kept = [row for row in everything if not low <= row[0] <= high]
+        removed += len(everything) - len(kept)
+        if kept:
+            blob = chunk.encode(kept, minute * width)
+            blobs.put(conn, slot(key, minute), blob, found[1], found[1])
+            changed[minute] = summarize(kept)
+        else:
+            blobs.delete(conn, *slot_range(key, minute, minute))
+            levels.delete(conn, MINUTES, key, minute, minute)
+    levels.write(conn, MINUTES, key, changed)
+    finer = MINUTES
+    for level in LEVELS[1:]:
+        unit_us = level.width_us
+        whole = (-(-low // unit_us), (high + 1) // unit_us - 1)
+        if whole[0] <= whole[1]:
+            levels.delete(conn, level, key, *whole)
+        cut = _outside({low // unit_us, high // unit_us}, whole)
+        levels.rebuild(conn, level, finer, key, cut)
+        finer = level
+    return removed
 
 
-def _take_minute(conn: sqlite3.Connection, minute: int, base: Values) -> dict[int, Values]:
-    """Delete the minute's samples and return their values by time."""
-    bounds = (minute * US_PER_MINUTE, (minute + 1) * US_PER_MINUTE - 1)
-    stored = conn.execute(
-        f"SELECT ts_us, {_COLUMNS} FROM samples WHERE ts_us BETWEEN ? AND ? ORDER BY ts_us",
-        bounds,
-    ).fetchall()
-    conn.execute("DELETE FROM samples WHERE ts_us BETWEEN ? AND ?", bounds)
-    return dict(decode_run(base, stored))
+def _outside(units: set[int], inner: tuple[int, int]) -> list[int]:
+    """Those of ``units`` not in the range ``inner`` (first, last), in order."""
+    return sorted(unit for unit in units if not inner[0] <= unit <= inner[1])
 
 
 def _device_ids(conn: sqlite3.Connection, devices: set[DeviceKey]) -> dict[DeviceKey, int]:
