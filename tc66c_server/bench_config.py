@@ -121,6 +121,7 @@ class BenchConfig:
         """The saved form: the seed's three keys (first meter) plus ``meters`` and ``pairs``."""
         return {
             **self.seed_view().as_dict(),
+            **self.recording_settings(),
             "meters": [m.as_dict() for m in self.meters],
             "pairs": [p.as_dict() for p in self.pairs],
         }

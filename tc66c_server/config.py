@@ -15,7 +15,7 @@ import os
 import re
 import stat
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +81,12 @@ class MeterConfig:
     auto_record_end_delay_s: float = RECORDING_DEFAULTS["auto_record_end_delay_s"]
 
     def as_dict(self) -> dict[str, Any]:
-        """The seed's JSON shape (plus the auto-record settings after the seed's keys)."""
-        return asdict(self)
+        """The seed's JSON shape: its three keys, exactly."""
+        return {key: getattr(self, key) for key in DEFAULT_CONFIG}
+
+    def recording_dict(self) -> dict[str, Any]:
+        """The auto-record settings by their config keys."""
+        return {key: getattr(self, key) for key in RECORDING_DEFAULTS}
 
     def updated(self, changes: Mapping[str, Any]) -> MeterConfig:
         """A copy with ``changes`` validated and applied; :class:`ConfigError` if any is bad."""

@@ -58,17 +58,30 @@ class OneCharge:
         )
 
 
+class SceneClock:
+    """The scene's clock: stands at 0 (idle) until :meth:`go`, then runs ``SPEED`` times
+    faster than real time, so the scene starts once the server is up."""
+
+    def __init__(self) -> None:
+        self.origin: float | None = None
+        self.wall0 = 0.0
+
+    def __call__(self) -> float:
+        return 0.0 if self.origin is None else (time.monotonic() - self.origin) * SPEED
+
+    def go(self) -> float:
+        self.origin, self.wall0 = time.monotonic(), time.time()
+        return self.wall0
+
+
 @pytest.fixture
-def scene(tmp_path: Path) -> Iterator[tuple[EmulatorHost, OneCharge, float]]:
+def scene(tmp_path: Path) -> Iterator[tuple[EmulatorHost, OneCharge, SceneClock]]:
     source = OneCharge()
-    host = EmulatorHost(
-        tmp_path / "ttyScene", reply_delay_s=0.0, session=source,
-        clock=lambda: time.monotonic() * SPEED,
-    )  # fmt: skip
+    clock = SceneClock()
+    host = EmulatorHost(tmp_path / "ttyScene", reply_delay_s=0.0, session=source, clock=clock)
     host.start()
-    wall0 = time.time()
     try:
-        yield host, source, wall0
+        yield host, source, clock
     finally:
         host.stop()
 
@@ -101,11 +114,13 @@ def wait(condition: Any, timeout_s: float = 20.0) -> Any:
 
 
 def test_auto_record_makes_exactly_one_recording_of_a_charge(
-    scene: tuple[EmulatorHost, OneCharge, float], tmp_path: Path
+    scene: tuple[EmulatorHost, OneCharge, SceneClock], tmp_path: Path
 ) -> None:
-    host, source, wall0 = scene
+    host, source, clock = scene
     server = serve(host.link, tmp_path / "data", "--auto-record")
     try:
+        wait(lambda: httpx.get(f"{server.url}/api/status").json()["connected"])
+        wall0 = clock.go()
         done = wait(lambda: [r for r in recordings(server) if r["end"] is not None], 30)
         time.sleep(1.0)
         assert len(recordings(server)) == 1
@@ -125,12 +140,14 @@ def test_auto_record_makes_exactly_one_recording_of_a_charge(
 
 
 def test_a_restart_in_the_middle_resumes_the_recording(
-    scene: tuple[EmulatorHost, OneCharge, float], tmp_path: Path
+    scene: tuple[EmulatorHost, OneCharge, SceneClock], tmp_path: Path
 ) -> None:
-    host, _, wall0 = scene
+    host, _, clock = scene
     data = tmp_path / "data"
     server = serve(host.link, data, "--auto-record")
     try:
+        wait(lambda: httpx.get(f"{server.url}/api/status").json()["connected"])
+        wall0 = clock.go()
         (running,) = wait(lambda: [r for r in recordings(server) if r["sample_count"] > 5], 30)
     finally:
         server.stop()

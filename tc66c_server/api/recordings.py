@@ -161,6 +161,13 @@ def list_recordings(
     return JSON({"recordings": runtime.recordings.listing(time.time(), meter)})
 
 
+@router.get("/recordings/settings", summary="The auto-record settings")
+def recording_settings(request: Request) -> JSON:
+    """``auto_record``, ``auto_record_threshold_a``, ``auto_record_end_delay_s``: changed
+    with ``POST /api/config`` like the seed's keys (and ``--auto-record``)."""
+    return JSON(runtime_of(request).bench.recording_settings())
+
+
 @router.get(
     "/recordings/{recording_id}",
     summary="One recording and its summary",

@@ -100,11 +100,19 @@ class Recordings:
 
     # -- lifecycle ------------------------------------------------------------------------
     def resume(self, demo_of: Callable[[str], bool]) -> None:
-        """Take back the recordings left open by the last run (before the pollers start)."""
+        """Take back the recordings left open by the last run (before the pollers start).
+
+        The samples stored after the last saved state are added to its summary; whether the
+        recording resumes is decided by the first live reading (or the clock), never by
+        these stored ones.
+        """
         with self._lock:
             for row in self.db.open_recordings():
                 state = self._meter(row.meter, demo_of(row.meter))
                 acc = SummaryAccumulator.from_state(row.state)
+                if self.catch_up is not None and acc.last_ts is not None:
+                    for sample in self.catch_up(row.meter, state.demo, acc.last_ts):
+                        acc.add(sample.ts, sample.reading)
                 info = RecordingInfo(row.id, row.name, row.meter, row.auto)
                 rec = OpenRecording(info, acc, StopRules.from_json(row.stop_rules), resuming=True)
                 state.recorder.current = rec
@@ -113,9 +121,6 @@ class Recordings:
                     state.recorder.detector = AutoRecordDetector(
                         self._settings(), open_since=acc.start_ts, last_seen_ts=last
                     )
-                if self.catch_up is not None and acc.last_ts is not None:
-                    for sample in self.catch_up(row.meter, state.demo, acc.last_ts):
-                        self._handle(row.meter, state.recorder.sample(sample.ts, sample.reading))
                 log.info(
                     "recording %d (%s) left open: resumes if readings return", row.id, row.name
                 )
