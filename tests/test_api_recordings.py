@@ -214,7 +214,7 @@ def test_recorded_samples_survive_a_one_minute_retention_while_others_are_pruned
 def test_auto_record_settings_change_through_the_config_like_the_seeds_keys(
     client: TestClient,
 ) -> None:
-    assert client.get("/api/recordings/settings").json() == {
+    assert client.get("/api/auto-record").json() == {
         "auto_record": False,
         "auto_record_threshold_a": 0.1,
         "auto_record_end_delay_s": 60.0,
@@ -222,7 +222,7 @@ def test_auto_record_settings_change_through_the_config_like_the_seeds_keys(
     changed = client.post("/api/config", json={"auto_record": True, "auto_record_end_delay_s": 5})
     assert changed.status_code == 200
     assert set(changed.json()) == {"port", "polling_interval", "data_retention_minutes"}
-    assert client.get("/api/recordings/settings").json()["auto_record_end_delay_s"] == 5.0
+    assert client.get("/api/auto-record").json()["auto_record_end_delay_s"] == 5.0
     for bad in (
         {"auto_record": "yes"},
         {"auto_record_threshold_a": 0},

@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from ..histories import is_demo
@@ -39,6 +39,10 @@ from .openapi import error_responses
 from .responses import JSON
 
 router = APIRouter(prefix="/api", tags=["recordings"])
+#: Ids are SQLite integers: anything larger cannot name a recording.
+MAX_ID = 2**62
+RecordingId = Annotated[int, Path(ge=1, le=MAX_ID, description="a recording's id")]
+AnnotationId = Annotated[int, Path(ge=1, le=MAX_ID, description="an annotation's id")]
 
 _RULES = {
     "type": "object",
@@ -130,12 +134,16 @@ async def start_recording(request: Request) -> JSON:
         name = rec.check_text(body.get("name"), "name", rec.MAX_NAME)
     with _field("note"):
         note = rec.check_text(body.get("note", ""), "note", rec.MAX_NOTE, empty=True)
+    if "stop_rules" in body and not isinstance(body["stop_rules"], dict):
+        raise InvalidParameter(
+            "stop_rules must be an object", {"fields": {"stop_rules": "not an object"}}
+        )
     try:
         rules = StopRules.from_json(body.get("stop_rules"))
     except StopRuleError as exc:
         raise InvalidParameter(str(exc), {"fields": {"stop_rules": str(exc)}}) from None
     meter_id = body.get("meter")
-    if meter_id is not None and not isinstance(meter_id, str):
+    if "meter" in body and not isinstance(meter_id, str):
         raise InvalidParameter("meter must be a meter id", {"fields": {"meter": "not a string"}})
     runtime = runtime_of(request)
     target = meter_of(request, meter_id)
@@ -161,7 +169,7 @@ def list_recordings(
     return JSON({"recordings": runtime.recordings.listing(time.time(), meter)})
 
 
-@router.get("/recordings/settings", summary="The auto-record settings")
+@router.get("/auto-record", summary="The auto-record settings")
 def recording_settings(request: Request) -> JSON:
     """``auto_record``, ``auto_record_threshold_a``, ``auto_record_end_delay_s``: changed
     with ``POST /api/config`` like the seed's keys (and ``--auto-record``)."""
@@ -173,7 +181,7 @@ def recording_settings(request: Request) -> JSON:
     summary="One recording and its summary",
     responses=error_responses({404: "no such recording"}),
 )
-def get_recording(request: Request, recording_id: int) -> JSON:
+def get_recording(request: Request, recording_id: RecordingId) -> JSON:
     with _known():
         return JSON(runtime_of(request).recordings.recording(recording_id, time.time()))
 
@@ -183,7 +191,7 @@ def get_recording(request: Request, recording_id: int) -> JSON:
     summary="Stop a recording",
     responses=error_responses({404: "no such recording", 409: "it has ended already"}),
 )
-def stop_recording(request: Request, recording_id: int) -> JSON:
+def stop_recording(request: Request, recording_id: RecordingId) -> JSON:
     with _known():
         try:
             return JSON(runtime_of(request).recordings.stop_recording(recording_id, time.time()))
@@ -197,7 +205,7 @@ def stop_recording(request: Request, recording_id: int) -> JSON:
     openapi_extra=_body(_EDIT),
     responses=error_responses({400: "a bad field", 404: "no such recording"}),
 )
-async def edit_recording(request: Request, recording_id: int) -> JSON:
+async def edit_recording(request: Request, recording_id: RecordingId) -> JSON:
     body = _object(await json_body(request), ("name", "note"))
     name = note = None
     if "name" in body:
@@ -218,7 +226,7 @@ async def edit_recording(request: Request, recording_id: int) -> JSON:
     status_code=204,
     responses=error_responses({404: "no such recording"}),
 )
-def delete_recording(request: Request, recording_id: int) -> Response:
+def delete_recording(request: Request, recording_id: RecordingId) -> Response:
     """Forget the recording; its samples age out with the retention from now on."""
     with _known():
         runtime_of(request).recordings.delete(recording_id)
@@ -234,7 +242,7 @@ def delete_recording(request: Request, recording_id: int) -> Response:
 )
 def recording_data(
     request: Request,
-    recording_id: int,
+    recording_id: RecordingId,
     fields: str | None = Query(None, description="extra fields: 'all' or a comma list"),
     max_points: int | None = Query(
         None, ge=2, le=MAX_POINTS_LIMIT, description="bucket to at most N points (min/max kept)"
@@ -285,11 +293,11 @@ def list_annotations(
 async def add_annotation(request: Request) -> JSON:
     body = _object(await json_body(request), ("text", "meter", "time"))
     meter_id = body.get("meter")
-    if meter_id is not None and not isinstance(meter_id, str):
+    if "meter" in body and not isinstance(meter_id, str):
         raise InvalidParameter("meter must be a meter id", {"fields": {"meter": "not a string"}})
     target = meter_of(request, meter_id)
     when = body.get("time")
-    if when is not None and not isinstance(when, str | int | float):
+    if "time" in body and (isinstance(when, bool) or not isinstance(when, str | int | float)):
         raise InvalidParameter("time must be ISO 8601 or Unix seconds", {"fields": {"time": "bad"}})
     ts = parse_end(None if when is None else str(when))
     with _field("text"):
@@ -306,7 +314,7 @@ async def add_annotation(request: Request) -> JSON:
     status_code=204,
     responses=error_responses({404: "no such annotation"}),
 )
-def delete_annotation(request: Request, annotation_id: int) -> Response:
+def delete_annotation(request: Request, annotation_id: AnnotationId) -> Response:
     if not runtime_of(request).recordings.db.delete_annotation(annotation_id):
         raise UnknownAnnotation(f"no annotation {annotation_id}")
     return Response(status_code=204)

@@ -7,8 +7,9 @@ styles only, no script at all, nothing loaded from anywhere.
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import HTMLResponse
 
 from ..recordings import bench as rec
@@ -17,11 +18,25 @@ from ..runtime import Runtime
 from ..timefmt import iso
 from .data import runtime_of
 from .errors import InvalidParameter, UnknownRecording
-from .openapi import error_responses
+from .openapi import ERROR_REF
 
 router = APIRouter(tags=["recordings"])
+RecordingId = Annotated[int, Path(ge=1, le=2**62, description="a recording's id")]
 #: Points per quantity and recording in a report's charts.
 REPORT_POINTS = 800
+
+
+def _json_errors(descriptions: dict[int, str]) -> dict[int | str, dict[str, object]]:
+    """Error statuses of an HTML route: their bodies are the JSON error shape."""
+    return {
+        status: {
+            "description": text,
+            "content": {"application/json": {"schema": ERROR_REF}},
+        }
+        for status, text in descriptions.items()
+    }
+
+
 REPORT_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
@@ -57,13 +72,16 @@ def _page(runtime: Runtime, ids: list[int]) -> HTMLResponse:
 @router.get(
     "/recordings/report",
     summary="A printable comparison of up to 4 recordings",
-    responses=error_responses({400: "bad ids", 404: "no such recording"}),
+    response_class=HTMLResponse,
+    responses=_json_errors({400: "bad ids", 404: "no such recording"}),
 )
 def comparison_report(
     request: Request, ids: str = Query(..., description="comma-separated recording ids")
 ) -> HTMLResponse:
     try:
         wanted = [int(part) for part in ids.split(",") if part.strip()]
+        if any(not 1 <= i <= 2**62 for i in wanted):
+            raise ValueError
     except ValueError:
         raise InvalidParameter("ids must be recording ids separated by commas") from None
     if not 1 <= len(wanted) <= MAX_RECORDINGS:
@@ -74,7 +92,8 @@ def comparison_report(
 @router.get(
     "/recordings/{recording_id}/report",
     summary="A printable report of one recording",
-    responses=error_responses({404: "no such recording"}),
+    response_class=HTMLResponse,
+    responses=_json_errors({400: "a bad id", 404: "no such recording"}),
 )
-def recording_report(request: Request, recording_id: int) -> HTMLResponse:
+def recording_report(request: Request, recording_id: RecordingId) -> HTMLResponse:
     return _page(runtime_of(request), [recording_id])

@@ -52,8 +52,6 @@ class StopRules:
             )
         values: dict[str, float] = {}
         for key, value in body.items():
-            if value is None:
-                continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise StopRuleError(f"stop_rules.{key} must be a number")
             if not math.isfinite(value) or not 0 < value <= LIMITS[key]:
