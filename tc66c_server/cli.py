@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("files", nargs="+", help="CSV files (this server's export or rd-usb's)")
     imp.add_argument("--data-dir", help="data directory (default as for serve)")
     imp.add_argument("--demo", action="store_true", help="import into the demo store")
+    imp.add_argument("--meter", default="m1", help="the meter the samples belong to (default m1)")
+    imp.add_argument(
+        "--recording", metavar="NAME", help="also file the imported samples as a recording"
+    )
     imp.add_argument(
         "--on-conflict",
         choices=("skip", "replace"),

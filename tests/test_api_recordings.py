@@ -229,3 +229,19 @@ def test_auto_record_settings_change_through_the_config_like_the_seeds_keys(
         {"auto_record_end_delay_s": -1},
     ):
         assert_error(client.post("/api/config", json=bad), 400, "invalid_config")
+
+
+def test_an_unplug_and_replug_of_the_meter_are_annotated(
+    client: TestClient, emulator: EmulatorHost
+) -> None:
+    emulator.unplug()
+    wait_for(lambda: not client.get("/api/status").json()["connected"])
+    emulator.replug()
+    wait_for(lambda: client.get("/api/status").json()["connected"])
+
+    def kinds() -> list[str]:
+        found = client.get("/api/annotations?period=5m").json()["annotations"]
+        return [a["kind"] for a in found]
+
+    wait_for(lambda: "back" in kinds())
+    assert kinds().index("unplugged") < kinds().index("back")
