@@ -4,6 +4,7 @@ printable report."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -139,3 +140,13 @@ def test_the_report_is_a_printable_page_of_the_summary_and_charts(
     expect(page.locator("table")).to_contain_text("Energy (Wh)")
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and len(pdf) > 5000
+
+
+def test_annotations_are_markers_on_the_dashboards_charts(
+    open_page: Callable[..., Page], server: Server
+) -> None:
+    httpx.post(f"{server.url}/api/annotations", json={"text": "phone at 80 %"})
+    page = open_page("/")
+    chart = page.get_by_test_id("chart-power")
+    expect(chart).to_have_attribute("data-annotations", re.compile(r"^[1-9]"))
+    expect(page.get_by_test_id("to-recordings")).to_have_attribute("href", "recordings")
