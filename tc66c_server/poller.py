@@ -14,8 +14,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, astuple, dataclass, field, replace
 
+from . import protocol
 from .cadence import Cadence
 from .errors import (
     BadReplyError,
@@ -128,6 +130,7 @@ class Poller:
         self._meter: SerialMeter | None = None
         self._port_changed = False
         self._commands: deque[str] = deque(maxlen=MAX_QUEUED_COMMANDS)
+        self._downloads: deque[Future[protocol.Recording]] = deque()
         self.counters = Counters()
         self.state = LinkState(port=port)
         self._rate = RateMeter()
@@ -182,6 +185,14 @@ class Poller:
             raise ValueError(f"unknown command {action!r}")
         self._commands.append(action)
         self._wake.set()
+
+    def download_recording(self) -> Future[protocol.Recording]:
+        """Ask for the meter's own offline recording (``gtrec``), downloaded between two
+        polls; the future fails with a :class:`MeterError` when the meter cannot send it."""
+        future: Future[protocol.Recording] = Future()
+        self._downloads.append(future)
+        self._wake.set()
+        return future
 
     # -- internals ----------------------------------------------------------------------
     def _count(self, **deltas: int) -> None:
@@ -341,6 +352,19 @@ class Poller:
                 return
             except MeterError as exc:
                 log.warning("screen command %s not sent: %s", action, exc.describe())
+        while self._downloads:
+            future = self._downloads.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(meter.download_recording())
+            except MeterDisconnectedError as exc:
+                future.set_exception(exc)
+                self._close()
+                self._fail(exc, port)
+                return
+            except MeterError as exc:
+                future.set_exception(exc)
 
     def _advance(self, cadence: Cadence) -> None:
         missed = cadence.completed(time.monotonic())

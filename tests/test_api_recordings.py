@@ -245,3 +245,38 @@ def test_an_unplug_and_replug_of_the_meter_are_annotated(
 
     wait_for(lambda: "back" in kinds())
     assert kinds().index("unplugged") < kinds().index("back")
+
+
+def test_the_meters_own_recording_is_downloaded_through_the_api(
+    client: TestClient, emulator: EmulatorHost
+) -> None:
+    expected = emulator.meter.recording()
+    created = client.post(
+        "/api/meters/m1/gtrec", json={"interval_s": 1, "name": "offline", "end": "1732000020"}
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["name"], body["imported"], body["end_reason"]) == ("offline", True, "imported")
+    assert body["sample_count"] >= len(expected) and body["meter_counters"] is None
+    assert body["end"].startswith("2024-11-19")
+    data = client.get(f"/api/recordings/{body['id']}/data").json()["data"]
+    got = [(p["voltage"], p["current"]) for p in data]
+    assert got[: len(expected)] == [(p.voltage, p.current) for p in expected]
+
+
+def test_a_bad_gtrec_request_is_refused_before_the_meter_is_asked(client: TestClient) -> None:
+    for bad in (
+        {},
+        {"interval_s": 0},
+        {"interval_s": 61},
+        {"interval_s": 1.5},
+        {"interval_s": "5"},
+    ):
+        assert_error(client.post("/api/meters/m1/gtrec", json=bad), 400, "invalid_parameter")
+    assert_error(
+        client.post("/api/meters/m1/gtrec", json={"interval_s": 5, "end": "soon"}),
+        400,
+        "invalid_parameter",
+    )
+    assert_error(client.post("/api/meters/zz/gtrec", json={"interval_s": 5}), 404, "unknown_meter")
+    assert client.get("/api/recordings").json()["recordings"] == []

@@ -258,3 +258,22 @@ def test_download_recording_refuses_a_bad_interval(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert done.returncode == 2 and "interval_s must be 1 to 60 s" in done.stderr
+
+
+def test_the_meters_own_recording_comes_through_the_servers_poller_process(
+    emulator: EmulatorHost, tmp_path: Path
+) -> None:
+    server = serve(emulator.link, tmp_path / "data")
+    try:
+        wait(lambda: httpx.get(f"{server.url}/api/status").json()["connected"])
+        url = f"{server.url}/api/meters/m1/gtrec"
+        created = httpx.post(url, json={"interval_s": 2, "name": "offline"}, timeout=90)
+        assert created.status_code == 201, created.text
+        body = created.json()
+        assert body["imported"] is True and body["sample_count"] >= 1
+        emulator.unplug()
+        wait(lambda: not httpx.get(f"{server.url}/api/status").json()["connected"])
+        refused = httpx.post(url, json={"interval_s": 2}, timeout=30)
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "meter_offline"
+    finally:
+        server.stop()

@@ -83,6 +83,11 @@ class RecordingNotRunning(ApiError):
     code = "recording_not_running"
 
 
+class MeterFailed(ApiError):
+    status = 502
+    code = "meter_error"
+
+
 class MeterOffline(ApiError):
     status = 409
     code = "meter_offline"

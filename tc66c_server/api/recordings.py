@@ -6,6 +6,7 @@ bodies are checked field by field and refused in the one error shape.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,8 +15,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from .. import protocol
+from ..errors import MeterError
 from ..histories import is_demo
 from ..recordings import bench as rec
+from ..recordings.gtrec import GtrecError, check_interval, imported_samples
 from ..recordings.live import RecordingBusy as Busy
 from ..recordings.stop_rules import StopRuleError, StopRules
 from .bodies import json_body
@@ -30,6 +34,8 @@ from .data import (
 )
 from .errors import (
     InvalidParameter,
+    MeterFailed,
+    MeterOffline,
     RecordingBusy,
     RecordingNotRunning,
     UnknownAnnotation,
@@ -66,6 +72,19 @@ _NEW = {
     "required": ["name"],
     "additionalProperties": False,
 }
+_GTREC = {
+    "type": "object",
+    "properties": {
+        "interval_s": {"type": "integer", "minimum": 1, "maximum": 60, "example": 10},
+        "name": {"type": "string", "example": "offline capacity test"},
+        "note": {"type": "string"},
+        "end": {"type": "string", "description": "time of the last record; default now"},
+    },
+    "required": ["interval_s"],
+    "additionalProperties": False,
+}
+#: A download of 1440 records takes well under this (the line must then go quiet).
+GTREC_TIMEOUT_S = 60.0
 _EDIT = {
     "type": "object",
     "properties": {"name": {"type": "string"}, "note": {"type": "string"}},
@@ -159,6 +178,64 @@ async def start_recording(request: Request) -> JSON:
             {"recording": exc.recording_id},
         ) from None
     return JSON(recording, status_code=201)
+
+
+@router.post(
+    "/meters/{meter}/gtrec",
+    summary="File the meter's own offline recording",
+    status_code=201,
+    openapi_extra=_body(_GTREC),
+    responses=error_responses(
+        {
+            400: "a bad field (interval 1-60 s, end time)",
+            404: "no such meter",
+            409: "the meter is not connected",
+            502: "the meter did not send its recording",
+        }
+    ),
+)
+async def import_gtrec(request: Request, meter: str) -> JSON:
+    """Download the meter's ``gtrec`` recording (V and I only, no times), place it in time
+    from the interval set on the meter and the time of its last record, store its samples
+    and file it as a finished recording marked ``imported``."""
+    target = meter_of(request, meter)
+    body = _object(await json_body(request), ("interval_s", "name", "note", "end"))
+    with _field("interval_s"):
+        interval = check_interval(body.get("interval_s"))
+    end_text = body.get("end")
+    if "end" in body and not isinstance(end_text, str | int | float):
+        raise InvalidParameter("end must be ISO 8601 or Unix seconds", {"fields": {"end": "bad"}})
+    end_ts = parse_end(None if end_text is None else str(end_text))
+    with _field("name"):
+        name = rec.check_text(
+            body.get("name", f"meter recording of {target.id}"), "name", rec.MAX_NAME
+        )
+    with _field("note"):
+        note = rec.check_text(body.get("note", ""), "note", rec.MAX_NOTE, empty=True)
+    if not target.state.connected:
+        raise MeterOffline("the meter is not connected: its recording cannot be downloaded")
+    try:
+        recording: protocol.Recording = await asyncio.wait_for(
+            asyncio.wrap_future(target.download_recording()), GTREC_TIMEOUT_S
+        )
+    except (MeterError, TimeoutError) as exc:
+        why = exc.describe() if isinstance(exc, MeterError) else "no answer in time"
+        raise MeterFailed(f"the meter did not send its recording: {why}") from None
+    try:
+        placed = imported_samples(recording, interval, end_ts, now=time.time())
+    except GtrecError as exc:
+        raise InvalidParameter(str(exc), {"fields": {"end": str(exc)}}) from None
+    if not placed.samples:
+        raise InvalidParameter("the meter holds no recording", {"fields": {"interval_s": "empty"}})
+    runtime = runtime_of(request)
+    demo = is_demo(target.spec.port)
+    store = runtime.histories.store(demo)
+    await asyncio.to_thread(store.merge, placed.samples, meter=target.id)
+    created = runtime.recordings.add_imported(
+        target.id, name, placed.samples, gap_s=placed.gap_s, has_counters=False, note=note,
+        demo=demo,
+    )  # fmt: skip
+    return JSON(created, status_code=201)
 
 
 @router.get("/recordings", summary="Every recording, newest first, with summaries")
