@@ -150,3 +150,15 @@ def test_annotations_are_markers_on_the_dashboards_charts(
     chart = page.get_by_test_id("chart-power")
     expect(chart).to_have_attribute("data-annotations", re.compile(r"^[1-9]"))
     expect(page.get_by_test_id("to-recordings")).to_have_attribute("href", "recordings")
+
+
+def test_the_meters_own_recording_is_downloaded_from_the_page(
+    open_page: Callable[..., Page],
+) -> None:
+    page = open_page()
+    page.get_by_test_id("rec-gtrec-interval").fill("2")
+    page.get_by_test_id("rec-gtrec").click()
+    expect(page.get_by_test_id("rec-message")).to_contain_text("records filed", timeout=30_000)
+    row = page.get_by_test_id("rec-row")
+    expect(row).to_have_count(1)
+    expect(row.get_by_test_id("rec-row-state")).to_have_text("Imported")

@@ -240,4 +240,9 @@ export default {
   "rec.reason.rule_duration": "Stopped: duration reached",
   "rec.reason.rule_energy": "Stopped: energy reached",
   "rec.reason.imported": "Imported",
+  "rec.gtrec_interval": "Interval set on the meter (s)",
+  "rec.gtrec": "Download the meter's own recording",
+  "rec.gtrec_hint": "The meter stores voltage and current only, every 1 to 60 s, without times: the last record is placed now.",
+  "rec.gtrec_running": "Downloading the meter's recording…",
+  "rec.gtrec_done": "“{name}”: {n} records filed.",
 };

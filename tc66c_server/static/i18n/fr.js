@@ -240,4 +240,9 @@ export default {
   "rec.reason.rule_duration": "Arrêté : durée atteinte",
   "rec.reason.rule_energy": "Arrêté : énergie atteinte",
   "rec.reason.imported": "Importé",
+  "rec.gtrec_interval": "Intervalle réglé sur l’appareil (s)",
+  "rec.gtrec": "Télécharger l’enregistrement de l’appareil",
+  "rec.gtrec_hint": "L’appareil ne garde que la tension et le courant, toutes les 1 à 60 s, sans heure : le dernier point est placé maintenant.",
+  "rec.gtrec_running": "Téléchargement de l’enregistrement de l’appareil…",
+  "rec.gtrec_done": "« {name} » : {n} points classés.",
 };

@@ -120,6 +120,20 @@ async function start(event) {
   }
 }
 
+async function downloadGtrec(event) {
+  event.preventDefault();
+  const meter = byTestId("rec-meter").value || "m1";
+  const interval = Number(byTestId("rec-gtrec-interval").value);
+  message(t("rec.gtrec_running"));
+  try {
+    const r = await postJson(`api/meters/${encodeURIComponent(meter)}/gtrec`, { interval_s: interval });
+    message(t("rec.gtrec_done", { name: r.name, n: r.sample_count }));
+    await refresh();
+  } catch (err) {
+    message(explain(err), true);
+  }
+}
+
 async function stop(id) {
   try {
     await postJson(`api/recordings/${id}/stop`, {});
@@ -239,6 +253,7 @@ function setupLanguage() {
 async function main() {
   setupLanguage();
   byTestId("rec-start-form").addEventListener("submit", start);
+  byTestId("rec-gtrec-form").addEventListener("submit", downloadGtrec);
   byTestId("rec-compare").addEventListener("click", () => compare().catch((err) => message(explain(err), true)));
   await loadMeters();
   await refresh();
