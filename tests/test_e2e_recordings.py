@@ -24,6 +24,7 @@ import pytest
 from tc66c_server.emulator import EmulatorHost
 from tc66c_server.emulator.signal import BenchSession
 from tc66c_server.reading import Reading
+from tc66c_server.store import SampleStore
 from tc66c_server.timefmt import parse_iso
 
 from .recordinghelpers import PHONE_OFF_S, PHONE_ON_S
@@ -172,7 +173,9 @@ def test_an_open_recording_left_too_long_is_closed_as_interrupted(
         wait(lambda: recordings(server)[0]["sample_count"] > 3)
     finally:
         server.stop()
-    # As if the server had been stopped twenty minutes ago.
+    # As if the server had been stopped twenty minutes ago: nothing stored since then.
+    with SampleStore(data / "samples.sqlite3") as store:
+        store.prune(time.time() + 60)
     with sqlite3.connect(data / "recordings.sqlite3") as conn:
         (state,) = conn.execute("SELECT state FROM recordings").fetchone()
         moved = json.loads(state)

@@ -143,3 +143,24 @@ def test_unplug_reboot_and_notes_become_annotations() -> None:
     found = recordings.db.annotations(T0, T0 + 10, "m1")
     assert [a.kind for _, a in found] == ["unplugged", "back", "rebooted", "note"]
     assert [n for n, _, _ in events.seen].count("annotation") == 4
+
+
+def test_samples_stored_after_the_last_saved_state_join_the_summary_at_restart(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "recordings.sqlite3"
+    before, _ = make(RecordingDb(path))
+    rid = before.start_recording("m1", "crashed", now=T0)["id"]
+    feed(before, "m1", range(0, 5), voltage=5.0, current=2.0, power=10.0)
+    before.stop()
+    before.db.close()
+    stored = [Sample(T0 + t, reading(5.0, 2.0, 10.0)) for t in range(5, 20)]  # never saved
+    events = Events()
+    after = Recordings(
+        RecordingDb(path), events, gap_s=lambda _: 2.0,
+        catch_up=lambda meter, demo, after_ts: [s for s in stored if s.ts > after_ts],
+    )  # fmt: skip
+    after.resume(lambda _: False)
+    body = after.recording(rid, T0 + 20)
+    assert body["sample_count"] == 20 and body["running"] is True
+    assert events.recording_types() == []  # resumed only by a live reading
