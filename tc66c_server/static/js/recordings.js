@@ -12,6 +12,7 @@ import { LANGUAGES, detectLanguage, locale, onLanguageChange, setLanguage, t } f
 const REFRESH_MS = 2000;
 const picked = new Set();
 let recordings = [];
+let shown = "";
 let chart = null;
 
 function message(text, failed = false) {
@@ -94,7 +95,11 @@ function render() {
 
 async function refresh() {
   try {
-    recordings = (await getJson("api/recordings")).recordings;
+    const answer = await getJson("api/recordings");
+    const text = JSON.stringify(answer.recordings);
+    if (text === shown) return; // unchanged: keep the rows (focus, scroll) as they are
+    shown = text;
+    recordings = answer.recordings;
     for (const id of [...picked]) if (!recordings.some((r) => r.id === id)) picked.delete(id);
     render();
   } catch (err) {
