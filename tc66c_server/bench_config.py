@@ -116,6 +116,9 @@ class BenchConfig:
     meters: tuple[MeterSpec, ...] = (MeterSpec(DEFAULT_METER_ID, cfg.DEFAULT_CONFIG["port"]),)
     data_retention_minutes: int = cfg.DEFAULT_CONFIG["data_retention_minutes"]
     pairs: tuple[PairSpec, ...] = ()
+    auto_record: bool = cfg.RECORDING_DEFAULTS["auto_record"]
+    auto_record_threshold_a: float = cfg.RECORDING_DEFAULTS["auto_record_threshold_a"]
+    auto_record_end_delay_s: float = cfg.RECORDING_DEFAULTS["auto_record_end_delay_s"]
 
     @property
     def first(self) -> MeterSpec:
@@ -134,12 +137,22 @@ class BenchConfig:
         spec = self.first if meter_id is None else self.meter(meter_id)
         if spec is None:
             raise KeyError(meter_id)
-        return cfg.MeterConfig(spec.port, spec.polling_interval, self.data_retention_minutes)
+        return cfg.MeterConfig(
+            spec.port,
+            spec.polling_interval,
+            self.data_retention_minutes,
+            **self.recording_settings(),
+        )
+
+    def recording_settings(self) -> dict[str, Any]:
+        """The auto-record settings (server-wide) by their config keys."""
+        return {key: getattr(self, key) for key in cfg.RECORDING_DEFAULTS}
 
     def as_dict(self) -> dict[str, Any]:
         """The saved form: the seed's three keys (first meter) plus ``meters`` and ``pairs``."""
         return {
             **self.seed_view().as_dict(),
+            **self.recording_settings(),
             "meters": [m.as_dict() for m in self.meters],
             "pairs": [p.as_dict() for p in self.pairs],
         }
@@ -160,7 +173,8 @@ class BenchConfig:
         meters = tuple(spec if m.id == meter_id else m for m in self.meters)
         _check_ports(meters, "port")
         retention = clean.get("data_retention_minutes", self.data_retention_minutes)
-        return replace(self, meters=meters, data_retention_minutes=retention)
+        recording = {k: v for k, v in clean.items() if k in cfg.RECORDING_DEFAULTS}
+        return replace(self, meters=meters, data_retention_minutes=retention, **recording)
 
     def with_new_meter(self, body: Any) -> BenchConfig:
         """Add a meter from ``{"port", "id"?, "polling_interval"?, "model"?}``."""
@@ -327,7 +341,7 @@ def _as_list(value: Any, what: str) -> list[Any]:
 def apply_layer(config: BenchConfig, layer: Mapping[str, Any]) -> BenchConfig:
     """``config`` with one layer's settings on top (see the module doc for the rules)."""
     layer = {k: v for k, v in layer.items() if v is not None}
-    seed = {k: layer[k] for k in cfg.DEFAULT_CONFIG if k in layer}
+    seed = {k: layer[k] for k in (*cfg.DEFAULT_CONFIG, *cfg.RECORDING_DEFAULTS) if k in layer}
     clean = cfg.validate_changes(seed)
     meters = config.meters
     model = None if layer.get("model") is None else _check_model(layer["model"], "model")
@@ -362,10 +376,12 @@ def apply_layer(config: BenchConfig, layer: Mapping[str, Any]) -> BenchConfig:
     if layer.get("pairs") is None:
         pairs = tuple(p for p in pairs if p.input in ids and p.output in ids)
     _check_pairs(pairs, meters)
+    recording = {k: clean.get(k, getattr(config, k)) for k in cfg.RECORDING_DEFAULTS}
     return BenchConfig(
         meters=meters,
         data_retention_minutes=clean.get("data_retention_minutes", config.data_retention_minutes),
         pairs=pairs,
+        **recording,
     )
 
 

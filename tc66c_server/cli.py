@@ -1,4 +1,7 @@
-"""Command line: ``tc66c-server serve|read|ports|import`` (``api_server.py`` calls ``serve``)."""
+"""Command line: ``tc66c-server serve|read|ports|import|record|download-recording``.
+
+``api_server.py`` calls ``serve``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from . import config as cfg
 from .exporters import mqtt_settings
 from .i18n import LANGUAGES, Messages, detect_language
 
-COMMANDS = ("serve", "read", "ports", "scan", "import")
+COMMANDS = ("serve", "read", "ports", "scan", "import", "record", "download-recording")
 #: Meter models for ``--model`` (``auto``: detected when the port opens).
 MODEL_CHOICES = ("auto", "tc66c", "um24c", "um25c", "um34c")
 
@@ -38,6 +41,12 @@ def _add_serve_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--interval", type=float, help="polling interval in seconds")
     p.add_argument("--retention", type=int, help="data retention in minutes")
+    p.add_argument(
+        "--auto-record",
+        action="store_true",
+        default=None,
+        help="record each charge by itself (current >= auto_record_threshold_a)",
+    )
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
     p.add_argument("--data-dir", help="where samples are kept (':memory:' = RAM only)")
     p.add_argument(
@@ -82,11 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("files", nargs="+", help="CSV files (this server's export or rd-usb's)")
     imp.add_argument("--data-dir", help="data directory (default as for serve)")
     imp.add_argument("--demo", action="store_true", help="import into the demo store")
+    imp.add_argument("--meter", default="m1", help="the meter the samples belong to (default m1)")
+    imp.add_argument(
+        "--recording", metavar="NAME", help="also file the imported samples as a recording"
+    )
     imp.add_argument(
         "--on-conflict",
         choices=("skip", "replace"),
         default="skip",
         help="a sample at a time already stored: keep the stored one (skip, default) or replace it",
+    )
+    from .record_command import add_arguments
+
+    add_arguments(sub.add_parser("record", help="start or stop a recording on a running server"))
+    from .download_command import add_arguments as add_download_arguments
+
+    add_download_arguments(
+        sub.add_parser("download-recording", help="file the meter's own offline recording")
     )
     return parser
 
@@ -134,6 +155,14 @@ def main(argv: Sequence[str] | None = None, *, seed_config: Mapping[str, Any] | 
         from .import_command import import_command
 
         return import_command(args)
+    if command == "download-recording":
+        from .download_command import download_command
+
+        return download_command(args)
+    if command == "record":
+        from .record_command import record_command
+
+        return record_command(args)
     return 2
 
 

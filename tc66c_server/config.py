@@ -15,7 +15,7 @@ import os
 import re
 import stat
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "port": "/dev/ttyACM0",
     "polling_interval": 1.0,
     "data_retention_minutes": 10,
+}
+#: Auto-record (recordings, issue 10): server-wide, every meter runs its own detector.
+RECORDING_DEFAULTS: dict[str, Any] = {
+    "auto_record": False,
+    "auto_record_threshold_a": 0.10,
+    "auto_record_end_delay_s": 60.0,
 }
 MIN_INTERVAL_S = 0.1  # the meter cannot answer faster than every 80-100 ms
 MAX_INTERVAL_S = 3600.0
@@ -70,10 +76,17 @@ class MeterConfig:
     port: str = DEFAULT_CONFIG["port"]
     polling_interval: float = DEFAULT_CONFIG["polling_interval"]
     data_retention_minutes: int = DEFAULT_CONFIG["data_retention_minutes"]
+    auto_record: bool = RECORDING_DEFAULTS["auto_record"]
+    auto_record_threshold_a: float = RECORDING_DEFAULTS["auto_record_threshold_a"]
+    auto_record_end_delay_s: float = RECORDING_DEFAULTS["auto_record_end_delay_s"]
 
     def as_dict(self) -> dict[str, Any]:
-        """The seed's JSON shape."""
-        return asdict(self)
+        """The seed's JSON shape: its three keys, exactly."""
+        return {key: getattr(self, key) for key in DEFAULT_CONFIG}
+
+    def recording_dict(self) -> dict[str, Any]:
+        """The auto-record settings by their config keys."""
+        return {key: getattr(self, key) for key in RECORDING_DEFAULTS}
 
     def updated(self, changes: Mapping[str, Any]) -> MeterConfig:
         """A copy with ``changes`` validated and applied; :class:`ConfigError` if any is bad."""
@@ -161,10 +174,29 @@ def _check_retention(value: Any) -> str | None:
     return None
 
 
+def _check_flag(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _check_threshold(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "must be a current in amperes, above 0 and at most 10"
+    return None if 0 < value <= 10 else "must be above 0 and at most 10 A"
+
+
+def _check_end_delay(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "must be a number of seconds, above 0 and at most 86400"
+    return None if 0 < value <= 86_400 else "must be above 0 and at most 86400 s"
+
+
 _CHECKS = {
     "port": _check_port,
     "polling_interval": _check_interval,
     "data_retention_minutes": _check_retention,
+    "auto_record": _check_flag,
+    "auto_record_threshold_a": _check_threshold,
+    "auto_record_end_delay_s": _check_end_delay,
 }
 
 
@@ -194,6 +226,9 @@ def validate_changes(changes: Any) -> dict[str, Any]:
         clean["polling_interval"] = float(clean["polling_interval"])
     if "data_retention_minutes" in clean:
         clean["data_retention_minutes"] = int(clean["data_retention_minutes"])
+    for key in ("auto_record_threshold_a", "auto_record_end_delay_s"):
+        if key in clean:
+            clean[key] = float(clean[key])
     return clean
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from .config import DEMO_PORTS
 from .store import SampleStore
 from .store.recovery import open_or_recover
+from .store.sample_store import TimeSpan
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class Histories:
         data_dir = store.path.parent if store.path is not None else None
         self._paths = {demo: store.path, not demo: store_path(data_dir, "real" if demo else "demo")}
         self._retention_s = store.retention_s
+        self._pinned: Callable[[], Iterable[TimeSpan]] | None = None
         self._lock = threading.Lock()
 
     def for_port(self, port: str) -> SampleStore:
@@ -85,6 +87,8 @@ class Histories:
                     )
                     store = SampleStore(None)
                 store.retention_s = self._retention_s
+                if self._pinned is not None:
+                    store.pinned = self._pinned
                 self._stores[demo] = store
             return store
 
@@ -99,6 +103,13 @@ class Histories:
             self._retention_s = retention_s
             for store in self._stores.values():
                 store.retention_s = retention_s
+
+    def set_pinned(self, pinned: Callable[[], Iterable[TimeSpan]]) -> None:
+        """The spans every store keeps from retention (recordings), now and opened later."""
+        with self._lock:
+            self._pinned = pinned
+            for store in self._stores.values():
+                store.pinned = pinned
 
     def release(self, ports: list[str]) -> None:
         """Close the file store of a kind none of ``ports`` uses any more."""

@@ -14,11 +14,15 @@ import math
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import config as cfg
+from .bench_config import DEFAULT_METER_ID
 from .importer import ImportResult, iter_rows
+from .reading import Sample
+from .recordings.imported import ImportedRecording
 from .store import SampleStore, SchemaError
 
 #: Samples sorted and stored together.
@@ -97,13 +101,24 @@ class FileImport:
         )
 
 
-def import_file(store: SampleStore, file: Path, *, replace: bool, now: float) -> FileImport:
-    """Stream one CSV file into ``store`` in sorted batches, never holding all of it."""
+def import_file(
+    store: SampleStore,
+    file: Path,
+    *,
+    replace: bool,
+    now: float,
+    meter: str = DEFAULT_METER_ID,
+    on_batch: Callable[[list[Sample]], None] | None = None,
+) -> FileImport:
+    """Stream one CSV file into ``store`` in sorted batches, never holding all of it;
+    ``on_batch`` sees each batch (a recording's summary follows them)."""
     done = FileImport(ImportResult())
     with file.open(encoding="utf-8-sig", newline="") as handle:
         rows = iter_rows(handle, done.result, now)
         while batch := sorted(itertools.islice(rows, BATCH), key=lambda s: s.ts):
-            merged = store.merge(batch, replace=replace)
+            if on_batch is not None:
+                on_batch(batch)
+            merged = store.merge(batch, replace=replace, meter=meter)
             done.stored += merged.stored
             done.skipped += merged.skipped
             done.replaced += merged.replaced
@@ -143,11 +158,15 @@ def import_command(args: argparse.Namespace) -> int:
     failed = False
     oldest: float | None = None
     now = time.time()
+    recording = ImportedRecording() if args.recording else None
+    feed = recording.add if recording is not None else None
     try:
         for name in args.files:
             file = Path(name)
             try:
-                done = import_file(store, file, replace=replace, now=now)
+                done = import_file(
+                    store, file, replace=replace, now=now, meter=args.meter, on_batch=feed
+                )
             except (OSError, UnicodeDecodeError, csv.Error) as exc:
                 print(f"error: cannot read {file}: {exc}", file=sys.stderr)
                 failed = True
@@ -161,6 +180,13 @@ def import_command(args: argparse.Namespace) -> int:
             print(done.summary(file, path, replace))
     finally:
         store.close()
+    if recording is not None and not failed:
+        try:
+            rid = recording.save(data_dir, args.recording, args.meter, demo=args.demo)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"recording {rid} “{args.recording}”: {recording.summary_line()}")
     retention = _retention_min(data_dir)
     if oldest is not None and retention is not None:
         note = retention_note(oldest, now, retention)

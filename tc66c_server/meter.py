@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Literal
 
 from .autoport import AutoChoice, AutoPolicy, is_reserved
@@ -17,6 +18,7 @@ from .i18n import Messages
 from .meter_models import UM_ACTIONS, meter_factory
 from .poller import SCREEN_COMMANDS, Counters, LinkState, Poller
 from .poller_process import ProcessPoller
+from .protocol import Recording
 from .reading import Sample
 
 log = logging.getLogger(__name__)
@@ -139,6 +141,10 @@ class Meter:
     def command(self, action: str) -> None:
         """Queue a screen command; the poll loop sends it between two polls."""
         self.poller.send_command(action)
+
+    def download_recording(self) -> Future[Recording]:
+        """The meter's own offline recording (``gtrec``), fetched between two polls."""
+        return self.poller.download_recording()
 
     def _sample(self, sample: Sample) -> None:
         self.latest = sample

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol
 
+from . import protocol
 from .autoport import AutoChoice
 from .errors import MeterDisconnectedError, MeterError, MeterTimeoutError, PortNotFoundError
 from .links import BT_PREFIX
@@ -165,6 +166,17 @@ class AutoMeter:
     def um(self) -> UmMeter | None:
         """The UM meter, when one was found (its own commands live there)."""
         return self.inner if isinstance(self.inner, UmMeter) else None
+
+
+def download_recording(meter: MeterLink) -> protocol.Recording:
+    """The meter's own offline recording (``gtrec``): a TC66C's only; a UM meter has none."""
+    inner = meter.inner if isinstance(meter, AutoMeter) else meter
+    if not isinstance(inner, SerialMeter):
+        raise MeterError(
+            "this meter keeps no offline recording to download",
+            "only the TC66C answers gtrec; a UM meter records into its data groups",
+        )
+    return inner.download_recording()
 
 
 def run_command(meter: MeterLink, action: str) -> None:

@@ -14,8 +14,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, astuple, dataclass, field, replace
 
+from . import protocol
 from .cadence import Cadence
 from .errors import (
     BadReplyError,
@@ -23,7 +25,7 @@ from .errors import (
     MeterError,
     MeterTimeoutError,
 )
-from .meter_models import ACTIONS, MeterLink, run_command
+from .meter_models import ACTIONS, MeterLink, download_recording, run_command
 from .poll_durations import PollDurations
 from .ports import PortInfo
 from .reading import Reading, Sample
@@ -134,6 +136,7 @@ class Poller:
         self._meter: MeterLink | None = None
         self._port_changed = False
         self._commands: deque[str] = deque(maxlen=MAX_QUEUED_COMMANDS)
+        self._downloads: deque[Future[protocol.Recording]] = deque()
         self.counters = Counters()
         #: How long each exchange took (one assignment per exchange, like ``counters``).
         self.durations = PollDurations()
@@ -190,6 +193,14 @@ class Poller:
             raise ValueError(f"unknown command {action!r}")
         self._commands.append(action)
         self._wake.set()
+
+    def download_recording(self) -> Future[protocol.Recording]:
+        """Ask for the meter's own offline recording (``gtrec``), downloaded between two
+        polls; the future fails with a :class:`MeterError` when the meter cannot send it."""
+        future: Future[protocol.Recording] = Future()
+        self._downloads.append(future)
+        self._wake.set()
+        return future
 
     # -- internals ----------------------------------------------------------------------
     def _count(self, **deltas: int) -> None:
@@ -354,6 +365,19 @@ class Poller:
                 return
             except MeterError as exc:
                 log.warning("screen command %s not sent: %s", action, exc.describe())
+        while self._downloads:
+            future = self._downloads.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(download_recording(meter))
+            except MeterDisconnectedError as exc:
+                future.set_exception(exc)
+                self._close()
+                self._fail(exc, port)
+                return
+            except MeterError as exc:
+                future.set_exception(exc)
 
     def _advance(self, cadence: Cadence) -> None:
         missed = cadence.completed(time.monotonic())

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
+import itertools
 import logging
 import multiprocessing
 import os
 import signal
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any
 
+from . import protocol
 from .autoport import AutoChoice, AutoPolicy
+from .errors import MeterError
 from .i18n import Messages
 from .meter_models import ACTIONS, meter_factory
 from .poll_durations import PollDurations
@@ -84,11 +90,33 @@ def _child_main(
                 choice.policy = value or AutoPolicy()
             elif command == "command":
                 poller.send_command(value)
+            elif command == "gtrec":
+                poller.download_recording().add_done_callback(
+                    functools.partial(_relay_download, send, value, poller)
+                )
             elif command == "stop":
                 break
     finally:
         poller.stop()
         send(("stopped", None, poller.counters, poller.durations))
+
+
+def _relay_download(
+    send: Callable[[tuple[Any, ...]], None],
+    request: int,
+    poller: Poller,
+    done: Future[protocol.Recording],
+) -> None:
+    """Send a finished download of the child's poller back to the parent."""
+    send(("gtrec", (request, *_outcome(done)), poller.counters, poller.durations))
+
+
+def _outcome(done: Future[protocol.Recording]) -> tuple[protocol.Recording | None, str]:
+    """A finished download as (recording, "") or (None, why), to cross the pipe."""
+    error = done.exception()
+    if error is None:
+        return done.result(), ""
+    return None, error.describe() if isinstance(error, MeterError) else str(error)
 
 
 class ProcessPoller:
@@ -133,6 +161,8 @@ class ProcessPoller:
         self._stopping = threading.Event()
         #: Guards the pipe and the process: a restart and a stop never interleave.
         self._send_lock = threading.Lock()
+        self._downloads: dict[int, Future[protocol.Recording]] = {}
+        self._download_ids = itertools.count(1)
 
     @property
     def port(self) -> str:
@@ -220,6 +250,14 @@ class ProcessPoller:
         """The current child's process id (None before start)."""
         return self._process.pid if self._process is not None else None
 
+    def download_recording(self) -> Future[protocol.Recording]:
+        """The meter's own offline recording, downloaded by the child between two polls."""
+        future: Future[protocol.Recording] = Future()
+        request = next(self._download_ids)
+        self._downloads[request] = future
+        self._send(("gtrec", request))
+        return future
+
     def _send(self, message: tuple[str, Any]) -> None:
         with self._send_lock:
             self._send_unlocked(message)
@@ -269,6 +307,13 @@ class ProcessPoller:
                 self.state = payload
                 if self._on_state is not None:
                     self._deliver(self._on_state, payload)
+            elif kind == "gtrec":
+                request, recording, error = payload
+                future = self._downloads.pop(request, None)
+                if future is not None and recording is not None:
+                    future.set_result(recording)
+                elif future is not None:
+                    future.set_exception(MeterError(error))
             elif kind == "stopped":
                 return
 

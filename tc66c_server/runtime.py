@@ -20,6 +20,7 @@ import orjson
 
 from . import __version__
 from . import config as cfg
+from . import quantities as q
 from .api.hosts import is_loopback
 from .api.payloads import connection_payload, sample_payload
 from .api.series_cache import SeriesCache
@@ -35,7 +36,10 @@ from .meter import Meter
 from .pairs import Calibration
 from .poller import LinkState, Poller
 from .poller_process import ProcessPoller
-from .reading import Sample
+from .reading import Reading, Sample
+from .recordings.bench import AutoRecord, Recordings
+from .recordings.db import FILE_NAME as RECORDINGS_FILE
+from .recordings.db import RecordingDb
 from .store import SampleStore
 
 log = logging.getLogger(__name__)
@@ -101,9 +105,23 @@ class Runtime:
         self.sinks = Sinks()
         #: Energy and charge through each meter since start (replaced whole per sample).
         self.energy: dict[str, EnergyTotals] = {}
+        self.recordings = Recordings(
+            RecordingDb(store.path.parent / RECORDINGS_FILE if store.path is not None else None),
+            publish=self._publish,
+            gap_s=lambda meter_id: self.gap_s(meter_id) if meter_id in self.meters else 2.0,
+            retention_s=lambda: self.bench.data_retention_minutes * 60.0,
+            catch_up=self._stored_since,
+            auto=_auto_record(config),
+        )
+        self.histories.set_pinned(lambda: self.recordings.kept_spans(time.time()))
         self.meters: dict[str, Meter] = {}
         for spec in config.meters:
             self.meters[spec.id] = self._make_meter(spec)
+        self.recordings.resume(
+            lambda meter_id: (
+                is_demo(self.meters[meter_id].spec.port) if meter_id in self.meters else False
+            )
+        )
 
     # -- the seed's single meter: the first one ------------------------------------------
     @property
@@ -163,6 +181,7 @@ class Runtime:
         """Start acquisition on every meter."""
         self._running = True
         self.sinks.start(self)
+        self.recordings.start()
         for meter in self:
             meter.start()
 
@@ -173,6 +192,7 @@ class Runtime:
         for meter in self:
             meter.stop()
         self.sinks.close()
+        self.recordings.close()
         self.histories.close()
         self._demo.stop()
 
@@ -214,6 +234,10 @@ class Runtime:
         demo = meter.state.port in self._demo.links
         self.histories.store(demo).add(sample, meter=meter_id)
         self._export_sample(meter_id, sample)
+        try:
+            self.recordings.sample(meter_id, sample, demo)
+        except Exception:  # a recordings fault must never stop acquisition
+            log.exception("recordings: sample of %s", meter_id)
         if self.hub.subscriber_count:
             payload = sample_payload(sample)
             payload["meter"] = meter_id
@@ -223,6 +247,10 @@ class Runtime:
         payload = connection_payload(self, state, meter_id)
         self.hub.publish(Event("connection", orjson.dumps(payload), meter_id))
         self.sinks.publish_state(meter_id, state)
+        try:
+            self.recordings.link(meter_id, state.connected, time.time())
+        except Exception:
+            log.exception("recordings: link of %s", meter_id)
 
     # -- exporters and server-side energy (tc66c_server.exporters, tc66c_server.energy) ---
     def add_sink(self, sink: Sink) -> None:
@@ -249,6 +277,19 @@ class Runtime:
     def _meter_removed(self, meter_id: str) -> None:
         self.energy.pop(meter_id, None)
         self.sinks.publish_event(meter_id, METER_REMOVED, {})
+
+    def _publish(self, name: str, payload: dict[str, Any], meter_id: str | None) -> None:
+        """A recordings event: to the live stream, and to the exporters (MQTT ``event``)."""
+        self.hub.publish(Event(name, orjson.dumps(payload), meter_id))
+        if meter_id is not None and len(self.sinks):
+            self.sinks.publish_event(meter_id, name, payload)
+
+    def _stored_since(self, meter_id: str, demo: bool, after_ts: float) -> list[Sample]:
+        """The samples the store holds of a meter after ``after_ts`` (restart catch-up)."""
+        store = self.histories.store(demo)
+        extras = tuple(x.key for x in q.EXTRA)
+        rows = store.range(after_ts + 1e-6, time.time(), extras, meter=meter_id)
+        return [Sample(row[0], _reading(row, extras)) for row in rows]
 
     # -- configuration ------------------------------------------------------------------
     def apply_config(self, changes: Any, meter_id: str | None = None) -> cfg.MeterConfig:
@@ -298,6 +339,8 @@ class Runtime:
         if self.settings.saved_config_path is not None:
             cfg.save(self.settings.saved_config_path, new.as_dict())
         old, self.bench = self.bench, new
+        if new.recording_settings() != old.recording_settings():
+            self.recordings.configure(_auto_record(new))
         if new.data_retention_minutes != old.data_retention_minutes:
             self.histories.set_retention(new.data_retention_minutes * 60)
             for store in self.histories.open_stores():
@@ -316,6 +359,7 @@ class Runtime:
         for meter_id in [m for m in self.meters if new.meter(m) is None]:
             self.meters.pop(meter_id).stop()
             self._meter_removed(meter_id)
+            self.recordings.forget_meter(meter_id, time.time())
         self._release_demo()
         self.histories.release([m.port for m in new.meters])
 
@@ -327,3 +371,35 @@ class Runtime:
     @property
     def version(self) -> str:
         return __version__
+
+
+def _auto_record(config: BenchConfig) -> AutoRecord:
+    return AutoRecord(
+        config.auto_record, config.auto_record_threshold_a, config.auto_record_end_delay_s
+    )
+
+
+def _reading(row: tuple[float, ...], extras: tuple[str, ...]) -> Reading:
+    """A reading from a stored row ``(ts, voltage, current, power, *extras)``."""
+    values = dict(zip(("voltage", "current", "power", *extras), row[1:], strict=True))
+    whole = {
+        k: int(values.get(k, 0))
+        for k in ("group0_mah", "group0_mwh", "group1_mah", "group1_mwh", "temperature")
+    }
+    return Reading(
+        product="",
+        firmware="",
+        serial=0,
+        runs=0,
+        voltage=values["voltage"],
+        current=values["current"],
+        power=values["power"],
+        resistance=values.get("resistance", 0.0),
+        d_plus=values.get("d_plus", 0.0),
+        d_minus=values.get("d_minus", 0.0),
+        group0_mah=whole["group0_mah"],
+        group0_mwh=whole["group0_mwh"],
+        group1_mah=whole["group1_mah"],
+        group1_mwh=whole["group1_mwh"],
+        temperature=whole["temperature"],
+    )

@@ -111,6 +111,7 @@ def serve(args: argparse.Namespace, *, seed_config: Mapping[str, Any] | None = N
         "polling_interval": args.interval,
         "data_retention_minutes": args.retention,
         "model": getattr(args, "model", None),
+        "auto_record": args.auto_record,
     }
     if args.pair:
         cli_layer["pairs"] = args.pair

@@ -416,3 +416,34 @@ def test_a_million_bad_lines_exit_1_in_bounded_memory(tmp_path: Path) -> None:
     assert "imported 0 samples" in done.stdout
     peak_mb = int(done.stderr.rsplit("peak ", 1)[1]) / 1024
     assert peak_mb < 100  # the bad lines are counted, not kept (200 MB if they were)
+
+
+@pytest.mark.e2e
+def test_import_with_recording_files_the_samples_as_an_imported_recording(
+    tmp_path: Path,
+) -> None:
+    from tc66c_server.recordings.db import RecordingDb
+    from tc66c_server.recordings.summary import RecordingInfo, SummaryAccumulator, summary
+
+    data_dir = tmp_path / "data"
+    done = run_import(
+        str(RD_USB_SAMPLE), "--recording", "rd-usb run", "--meter", "in", data_dir=data_dir
+    )
+    assert done.returncode == 0, done.stderr
+    assert "recording 1 “rd-usb run”: 12 samples" in done.stdout
+    db = RecordingDb(data_dir / "recordings.sqlite3")
+    (row,) = db.listing()
+    db.close()
+    assert (row.name, row.meter, row.imported, row.end_reason) == (
+        "rd-usb run",
+        "in",
+        True,
+        "imported",
+    )
+    body = summary(
+        SummaryAccumulator.from_state(row.state), RecordingInfo(row.id, row.name, row.meter)
+    )
+    assert body["sample_count"] == 12 and body["pd_levels"] == [5, 9]
+    assert body["meter_counters"]["group0"]["start"] == {"mah": 1203, "mwh": 6151}
+    with SampleStore(data_dir / "samples.sqlite3") as store:
+        assert store.count(0, 2e9, meter="in") == 12

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tc66c_server.energy import EnergyTotals
-from tc66c_server.exporters.prometheus import MeterView, PairView, render
+from tc66c_server.exporters.prometheus import MeterView, PairView, RecordingsView, render
 from tc66c_server.poll_durations import PollDurations
 from tc66c_server.poller import Counters, LinkState
 from tc66c_server.reading import Reading, Sample
@@ -165,3 +165,27 @@ def test_the_server_says_its_version_and_start_time() -> None:
     samples = parse(exposition(meter()))
     assert value(samples, "tc66c_build_info", version="1.2.3") == 1
     assert value(samples, "tc66c_start_time_seconds") == NOW - 60
+
+
+def test_recording_state_appears_once_recordings_exist_and_passes_promtool() -> None:
+    meters = (meter("in"), meter("out"))
+    none_yet = render(
+        meters, recordings=RecordingsView(0, {}), now=NOW, version="1", started_at=NOW
+    )
+    assert "tc66c_recording" not in none_yet
+    text = render(
+        meters,
+        recordings=RecordingsView(3, {"in": NOW - 120}),
+        now=NOW,
+        version="1",
+        started_at=NOW,
+    )
+    samples = parse(text)
+    assert value(samples, "tc66c_recordings") == 3
+    assert value(samples, "tc66c_recording_active", meter="in", model="TC66") == 1
+    assert value(samples, "tc66c_recording_active", meter="out", model="TC66") == 0
+    assert value(samples, "tc66c_recording_start_time_seconds", meter="in", model="TC66") == (
+        NOW - 120
+    )
+    assert 'tc66c_recording_start_time_seconds{meter="out"' not in text
+    assert promtool_check(text).returncode == 0

@@ -50,6 +50,9 @@ async def get_config(request: Request, meter: str | None = None) -> JSON:
                             "port": {"type": "string", "example": "/dev/ttyACM1"},
                             "polling_interval": {"type": "number", "example": 2.0},
                             "data_retention_minutes": {"type": "integer", "example": 30},
+                            "auto_record": {"type": "boolean", "example": True},
+                            "auto_record_threshold_a": {"type": "number", "example": 0.1},
+                            "auto_record_end_delay_s": {"type": "number", "example": 60},
                         },
                         "additionalProperties": False,
                     }

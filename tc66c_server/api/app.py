@@ -14,7 +14,19 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 
 from .. import __version__
 from ..runtime import Runtime
-from . import admin, data, docs, errors, meters, metrics, openapi, pairs, stream
+from . import (
+    admin,
+    data,
+    docs,
+    errors,
+    meters,
+    metrics,
+    openapi,
+    pairs,
+    recordings,
+    reports,
+    stream,
+)
 from .guard import GuardRules, RequestGuard
 from .headers import SecurityHeaders
 
@@ -65,6 +77,8 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(meters.router)
     app.include_router(pairs.router)
+    app.include_router(recordings.router)
+    app.include_router(reports.router)
     app.include_router(stream.router)
     app.include_router(metrics.router)
 
@@ -74,6 +88,14 @@ def create_app(runtime: Runtime, *, manage_runtime: bool = True) -> FastAPI:
     def dashboard() -> Response:
         if index.is_file():
             return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(_FALLBACK_PAGE)
+
+    recordings_page = STATIC_DIR / "recordings.html"
+
+    @app.get("/recordings", include_in_schema=False)
+    def recordings_dashboard() -> Response:
+        if recordings_page.is_file():
+            return FileResponse(recordings_page, headers={"Cache-Control": "no-cache"})
         return HTMLResponse(_FALLBACK_PAGE)
 
     if STATIC_DIR.is_dir():

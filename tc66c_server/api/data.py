@@ -63,7 +63,7 @@ def parse_period_param(text: str) -> Period:
         raise InvalidPeriod(str(exc), {"period": text}) from None
 
 
-def _fields(text: str | None) -> tuple[str, ...]:
+def parse_fields(text: str | None) -> tuple[str, ...]:
     """The extra quantities requested with ``fields=`` (``all`` or a comma list)."""
     if not text:
         return ()
@@ -191,14 +191,32 @@ def data(
     """
     runtime = runtime_of(request)
     target = meter_of(request, meter)
-    meter_id, store = target.id, runtime.store_of(target)
     p = parse_period_param(period)
-    extras = _fields(fields)
     end_ts = parse_end(end)
-    start_ts = end_ts - p.seconds
+    head: dict[str, Any] = {"period": p.text}
+    return window_response(
+        runtime, runtime.store_of(target), target.id, head, end_ts - p.seconds, end_ts,
+        parse_fields(fields), max_points, format, p.text,
+    )  # fmt: skip
+
+
+def window_response(
+    runtime: Runtime,
+    store: SampleStore,
+    meter_id: str,
+    head: dict[str, Any],
+    start_ts: float,
+    end_ts: float,
+    extras: tuple[str, ...],
+    max_points: int | None,
+    format: str,
+    label: str,
+) -> Response:
+    """The data endpoint's answer for one meter's window: ``head`` first (``period``, or a
+    recording's id), then the count, the window and the points (or CSV named by ``label``)."""
     keys = ("voltage", "current", "power", *extras)
     body: dict[str, Any] = {
-        "period": p.text,
+        **head,
         "count": 0,
         "start_time": iso(start_ts),
         "end_time": iso(end_ts),
@@ -224,12 +242,12 @@ def data(
         return Response(
             _csv(keys, stamps, rows),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="tc66c-{p.text}.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="tc66c-{label}.csv"'},
         )
     count, fragments = runtime.series_cache.render(store, start_ts, end_ts, extras, meter_id)
     body["count"] = count
-    head = orjson.dumps(body)  # keys in the seed's order: period, count, start/end_time
-    pieces = [head[:-1], b',"data":[']
+    encoded = orjson.dumps(body)  # keys in the seed's order: period, count, start/end_time
+    pieces = [encoded[:-1], b',"data":[']
     for index, fragment in enumerate(fragments):
         if index:
             pieces.append(b",")

@@ -63,6 +63,31 @@ class UnknownPair(ApiError):
     code = "unknown_pair"
 
 
+class UnknownRecording(ApiError):
+    status = 404
+    code = "unknown_recording"
+
+
+class UnknownAnnotation(ApiError):
+    status = 404
+    code = "unknown_annotation"
+
+
+class RecordingBusy(ApiError):
+    status = 409
+    code = "recording_busy"
+
+
+class RecordingNotRunning(ApiError):
+    status = 409
+    code = "recording_not_running"
+
+
+class MeterFailed(ApiError):
+    status = 502
+    code = "meter_error"
+
+
 class MeterOffline(ApiError):
     status = 409
     code = "meter_offline"

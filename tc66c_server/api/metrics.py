@@ -15,7 +15,7 @@ import time
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from ..exporters.prometheus import CONTENT_TYPE, MeterView, PairView, render
+from ..exporters.prometheus import CONTENT_TYPE, MeterView, PairView, RecordingsView, render
 from ..pairs import pair_result
 from ..runtime import Runtime
 from .data import runtime_of
@@ -49,6 +49,13 @@ def meter_views(runtime: Runtime) -> list[MeterView]:
             )
         )
     return views
+
+
+def recordings_view(runtime: Runtime) -> RecordingsView:
+    """How many recordings are kept, and when each meter's running one started."""
+    db = runtime.recordings.db
+    running = {row.meter: row.start_ts for row in db.open_recordings()}
+    return RecordingsView(db.count(), running)
 
 
 def pair_views(runtime: Runtime, now: float) -> list[PairView]:
@@ -112,6 +119,7 @@ async def metrics(request: Request) -> Response:
     body = render(
         meter_views(runtime),
         pairs,
+        recordings=recordings_view(runtime),
         now=time.time(),
         version=runtime.version,
         started_at=runtime.started_at,

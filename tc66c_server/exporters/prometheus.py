@@ -58,6 +58,14 @@ class PairView:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordingsView:
+    """The recordings kept, and the start of each meter's running one (Unix s)."""
+
+    total: int
+    running: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
 class Family:
     """One metric family: name (with the prefix), type and help text."""
 
@@ -156,6 +164,11 @@ PAIR_EFFICIENCY = _family(
 PAIR_LOSS = _family(
     "pair_loss_watts", "gauge", "Average power lost between a pair's meters over the last minute"
 )
+RECORDINGS = _family("recordings", "gauge", "Recordings kept by the server (every meter)")
+RECORDING_ACTIVE = _family("recording_active", "gauge", "1 while a recording of the meter runs")
+RECORDING_START = _family(
+    "recording_start_time_seconds", "gauge", "Unix time the meter's running recording started"
+)
 BUILD = _family("build_info", "gauge", "The server's version")
 STARTED = _family("start_time_seconds", "gauge", "Unix time the server started")
 
@@ -194,6 +207,7 @@ def render(
     meters: Sequence[MeterView],
     pairs: Sequence[PairView] = (),
     *,
+    recordings: RecordingsView | None = None,
     now: float,
     version: str,
     started_at: float,
@@ -272,6 +286,17 @@ def render(
                     f'{family.name}{{pair="{escape(pair.id)}",input="{escape(pair.input)}",'
                     f'output="{escape(pair.output)}"}} {number(value)}\n'
                 )
+    if recordings is not None and recordings.total:  # recording state once there are any
+        add(RECORDINGS.header())
+        add(f"{RECORDINGS.name} {recordings.total}\n")
+        add(RECORDING_ACTIVE.header())
+        for label, meter in zip(labels, meters, strict=True):
+            add(f"{RECORDING_ACTIVE.name}{{{label}}} {int(meter.id in recordings.running)}\n")
+        add(RECORDING_START.header())
+        for label, meter in zip(labels, meters, strict=True):
+            started = recordings.running.get(meter.id)
+            if started is not None:
+                add(f"{RECORDING_START.name}{{{label}}} {number(started)}\n")
     add(BUILD.header())
     add(f'{BUILD.name}{{version="{escape(version)}"}} 1\n')
     add(STARTED.header())

@@ -75,6 +75,11 @@ export function postJson(path, body) {
   return request(path, { method: "POST", headers: writeHeaders(), body: JSON.stringify(body) });
 }
 
+/** PATCH a resource with a JSON body (with the write token). */
+export function patchJson(path, body) {
+  return request(path, { method: "PATCH", headers: writeHeaders(), body: JSON.stringify(body) });
+}
+
 /** DELETE a resource (with the write token); resolves to the answer's JSON body or null. */
 export function deleteJson(path) {
   return request(path, { method: "DELETE", headers: writeHeaders() });

@@ -12,6 +12,8 @@ import { BY_KEY } from "./quantities.js";
 export const CHART_KEYS = ["current", "power", "voltage"];
 
 const SYNC_KEY = "tc66c";
+/** The cursor shows an annotation's text within this many CSS pixels of its marker. */
+const ANNOTATION_HOVER_PX = 5;
 const MIN_SELECT_PX = 4;
 
 function cssVar(name) {
@@ -61,6 +63,8 @@ export class ChartGroup {
     this.handlers = handlers;
     this.plots = {};
     this.range = null;
+    /** Timeline notes drawn as markers: [{ts, text, kind}] (see `setAnnotations`). */
+    this.annotations = [];
     this.observer = new ResizeObserver(() => this.#resize());
     for (const fig of Object.values(figures)) this.observer.observe(fig.querySelector(".plot"));
   }
@@ -110,6 +114,50 @@ export class ChartGroup {
       if (range) u.setScale("x", { min: range.min, max: range.max });
       this.figures[key].dataset.points = points;
     }
+  }
+
+  /** Draw these annotations (from `api/annotations`) as markers on every chart. */
+  setAnnotations(annotations) {
+    this.annotations = annotations.filter((a) => Number.isFinite(a.ts));
+    for (const [key, u] of Object.entries(this.plots)) {
+      this.figures[key].dataset.annotations = String(this.annotations.length);
+      u.redraw(false);
+    }
+  }
+
+  /** The annotation within a few pixels of the cursor, or null. */
+  #annotationNear(u) {
+    const left = u.cursor.left;
+    if (left === null || left === undefined || left < 0) return null;
+    let best = null;
+    let bestPx = ANNOTATION_HOVER_PX;
+    for (const a of this.annotations) {
+      const px = Math.abs(u.valToPos(a.ts, "x") - left);
+      if (px <= bestPx) {
+        best = a;
+        bestPx = px;
+      }
+    }
+    return best;
+  }
+
+  #drawAnnotations(u) {
+    if (!this.annotations.length) return;
+    const { ctx, bbox } = u;
+    const { min, max } = u.scales.x;
+    ctx.save();
+    ctx.strokeStyle = cssVar("--text-muted");
+    ctx.setLineDash([4 * uPlot.pxRatio, 3 * uPlot.pxRatio]);
+    ctx.lineWidth = uPlot.pxRatio;
+    for (const a of this.annotations) {
+      if (a.ts < min || a.ts > max) continue;
+      const x = Math.round(u.valToPos(a.ts, "x", true)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(x, bbox.top);
+      ctx.lineTo(x, bbox.top + bbox.height);
+      ctx.stroke();
+    }
+    ctx.restore();
   }
 
   /** Show another x range without touching the data (zoom, pan). */
@@ -191,7 +239,7 @@ export class ChartGroup {
         setSelect: [(u) => this.#selected(u)],
         setCursor: [(u) => this.#readout(u, key)],
         // After new data the cursor index is only settled once uPlot has redrawn.
-        draw: [(u) => this.#readout(u, key)],
+        draw: [(u) => this.#readout(u, key), (u) => this.#drawAnnotations(u)],
       },
     };
   }
@@ -256,8 +304,11 @@ export class ChartGroup {
         n: formatNumber(loc, b.samples[i], 0),
       })}`;
     }
+    const note = hovering ? this.#annotationNear(u) : null;
+    if (note) text += `  ✎ ${note.text}`;
     out.textContent = text;
     out.dataset.cursor = hovering ? "on" : "off";
+    out.dataset.annotation = note ? note.kind : "";
   }
 
   /** Every meter's value under the cursor (else at the right edge), named. */
@@ -283,7 +334,9 @@ export class ChartGroup {
       const v = b.valueAt(key, n, i);
       return `${m.name} ${v === null ? "—" : `${formatQuantity(loc, key, v)} ${unit}`}`;
     });
-    out.textContent = `${time}  ${parts.join(" · ")}`;
+    const note = hovering ? this.#annotationNear(u) : null;
+    out.textContent = `${time}  ${parts.join(" · ")}${note ? `  ✎ ${note.text}` : ""}`;
     out.dataset.cursor = hovering ? "on" : "off";
+    out.dataset.annotation = note ? note.kind : "";
   }
 }

@@ -205,6 +205,18 @@ export class Timeline {
     this.#setLoadState("ready");
     if (this.following) this.#advance();
     else this.charts.update(this.view);
+    this.#loadAnnotations(seq, this.meter);
+  }
+
+  /** The window's annotations (recordings, PD levels, unplugs, notes) as chart markers. */
+  async #loadAnnotations(seq, meterId) {
+    const meter = meterId ? `&meter=${encodeURIComponent(meterId)}` : "";
+    try {
+      const answer = await getJson(`api/annotations?period=${this.period}${meter}`);
+      if (seq === this.seq) this.charts.setAnnotations(answer.annotations || []);
+    } catch {
+      // A server without annotations (or a refused period): the charts go without markers.
+    }
   }
 
   /** Take a live sample (stream or polling) of meter `id` (null: the shown meter). */
@@ -369,6 +381,7 @@ export class Timeline {
     this.#setLoadState("ready");
     if (this.following) this.#advance();
     else this.charts.update(this.view);
+    this.#loadAnnotations(seq, null);
   }
 
   /** Show [min, max] kept inside the loaded window. */
