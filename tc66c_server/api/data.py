@@ -19,6 +19,7 @@ from ..reading import UM_KEYS
 from ..runtime import Runtime, UnknownMeterError
 from ..store import SampleStore
 from ..timefmt import iso, iso_many, parse_iso
+from ..um_protocol import MODELS as UM_MODELS
 from .errors import InvalidParameter, InvalidPeriod, NoData, TooManyPoints, UnknownMeter
 from .openapi import error_responses
 from .payloads import latest_payload
@@ -63,24 +64,21 @@ def parse_period_param(text: str) -> Period:
         raise InvalidPeriod(str(exc), {"period": text}) from None
 
 
-def parse_fields(text: str | None) -> tuple[str, ...]:
-    """The extra quantities requested with ``fields=`` (``all`` or a comma list)."""
+def parse_fields(text: str | None, meter: Meter | None = None) -> tuple[str, ...]:
+    """The extra fields requested with ``fields=`` (``all`` or a comma list): quantities, or
+    the UM fields (None at a sample without them, such as a TC66C's). ``all`` has the UM
+    fields for a meter set to a UM model or whose last reading has them."""
     if not text:
         return ()
     if text == "all":
-        return tuple(x.key for x in q.EXTRA)
+        latest = meter.latest if meter is not None else None
+        model = meter.spec.model if meter is not None else None
+        um = model in UM_MODELS or (latest is not None and latest.reading.um is not None)
+        return (*(x.key for x in q.EXTRA), *(UM_KEYS if um else ()))
     wanted = [f.strip() for f in text.split(",") if f.strip()]
-    latest_only = [f for f in wanted if f in UM_KEYS]
-    if latest_only:
-        raise InvalidParameter(
-            f"{_shown(', '.join(latest_only))}: UM meter fields are served with the latest "
-            "sample only (GET /api/meters/{id}/data/latest); the history keeps "
-            + ", ".join(x.key for x in q.ALL),
-            {"fields": _shown(text)},
-        )
-    unknown = [f for f in wanted if f not in q.BY_KEY]
+    unknown = [f for f in wanted if f not in q.BY_KEY and f not in UM_KEYS]
     if unknown:
-        known = ", ".join(x.key for x in q.ALL)
+        known = ", ".join((*(x.key for x in q.ALL), *UM_KEYS))
         raise InvalidParameter(
             f"unknown field(s) {_shown(', '.join(unknown))}: use 'all' or some of {known}",
             {"fields": _shown(text)},
@@ -176,7 +174,9 @@ def data(
     request: Request,
     period: str,
     meter: str | None = None,
-    fields: str | None = Query(None, description="extra fields: 'all' or a comma list"),
+    fields: str | None = Query(
+        None, description="extra fields: 'all' or a comma list (quantities, UM fields)"
+    ),
     max_points: int | None = Query(
         None, ge=2, le=MAX_POINTS_LIMIT, description="bucket to at most N points (min/max kept)"
     ),
@@ -196,7 +196,7 @@ def data(
     head: dict[str, Any] = {"period": p.text}
     return window_response(
         runtime, runtime.store_of(target), target.id, head, end_ts - p.seconds, end_ts,
-        parse_fields(fields), max_points, format, p.text,
+        parse_fields(fields, target), max_points, format, p.text,
     )  # fmt: skip
 
 

@@ -331,7 +331,7 @@ def recording_data(
     runtime = runtime_of(request)
     with _known():
         row = runtime.recordings.row(recording_id)
-    extras = parse_fields(fields)
+    extras = parse_fields(fields, runtime.meters.get(row.meter))
     end_ts = row.end_ts if row.end_ts is not None else time.time()
     store = runtime.histories.store(row.demo)
     return window_response(

@@ -17,11 +17,12 @@ import sqlite3
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .. import quantities as q
-from . import meters
+from . import extras, meters, um_columns
 from .codec import ts_to_us
-from .queries import quantity_keys, raw_window
+from .queries import field_keys, raw_window
 from .schema import DEFAULT_METER, LEVELS, SLOT_BITS, US_PER_S, Level, slot_range, transaction
 
 #: Bucket widths in seconds, smallest first; past the end, whole days doubling.
@@ -40,12 +41,14 @@ class BucketSeries:
     ``columns`` is ``("ts", "count", key, key_min, key_max, ...)`` for the voltage, current,
     power and each requested field: ``ts`` is the bucket start (Unix s), ``key`` the mean
     (rounded by SQLite to one decimal beyond the device's resolution), ``key_min`` and
-    ``key_max`` the extremes at the device's resolution.
+    ``key_max`` the extremes at the device's resolution. Requested UM fields follow, one
+    column each: the mean of a measured number over the bucket's samples that have it, the
+    last value of a state or setting (``um_columns.COLUMNS``), None when none has it.
     """
 
     width_s: float
     columns: tuple[str, ...]
-    rows: list[tuple[float, ...]]
+    rows: list[tuple[Any, ...]]
 
 
 def bucket_width_s(start_ts: float, end_ts: float, max_points: int) -> int:
@@ -73,9 +76,14 @@ def buckets(
 ) -> BucketSeries:
     """At most ``max_points`` buckets of the meter's samples covering start_ts..end_ts
     (see the module doc)."""
-    keys = quantity_keys(fields)
+    requested = field_keys(fields)
+    keys = tuple(k for k in requested if k in q.BY_KEY)
+    um_keys = tuple(k for k in requested if k in um_columns.BY_KEY)
     width_s = bucket_width_s(start_ts, end_ts, max_points)
-    columns = ("ts", "count", *(f"{k}{s}" for k in keys for s in ("", "_min", "_max")))
+    columns = (
+        *("ts", "count", *(f"{k}{s}" for k in keys for s in ("", "_min", "_max"))),
+        *um_keys,
+    )
     if end_ts < start_ts:
         return BucketSeries(float(width_s), columns, [])
     width_us = width_s * US_PER_S
@@ -88,7 +96,27 @@ def buckets(
             rows = _from_samples(conn, first, last, width_us, keys, meter)
         else:
             rows = _from_rollups(conn, level, first, last, width_s, keys, meter)
+        if um_keys and rows:
+            rows = _with_um(conn, rows, first, last, width_us, um_keys, meter)
     return BucketSeries(float(width_s), columns, rows)
+
+
+def _with_um(
+    conn: sqlite3.Connection,
+    rows: list[tuple[float, ...]],
+    first_us: int,
+    last_us: int,
+    width_us: int,
+    um_keys: tuple[str, ...],
+    meter: str,
+) -> list[tuple[Any, ...]]:
+    """The bucket rows with the UM fields' values appended (None where a bucket has none)."""
+    key = meters.key_of(conn, meter)
+    found = (
+        {} if key is None else extras.bucket_values(conn, key, first_us, last_us, width_us, um_keys)
+    )
+    nothing = (None,) * len(um_keys)
+    return [(*row, *found.get(round(row[0] * US_PER_S), nothing)) for row in rows]
 
 
 def _from_rollups(

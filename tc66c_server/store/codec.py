@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from .. import quantities as q
 from ..reading import Reading, Sample
 from .schema import US_PER_S
+from .um_columns import UmValues, to_raw
 
 #: product, firmware, serial, runs: what the ``devices`` table holds.
 DeviceKey = tuple[str, str, int, int]
@@ -31,6 +32,7 @@ class RawSample(NamedTuple):
     ts_us: int
     device: DeviceKey
     values: tuple[int, ...]  # one per quantity, in ``quantities.ALL`` order
+    um: UmValues | None = None  # a UM meter's other fields (``um_columns.py``)
 
 
 def ts_to_us(ts: float) -> int:
@@ -53,7 +55,18 @@ def encode(sample: Sample) -> RawSample:
         raise ValueError(f"sample at {sample.ts} has a value that is not a number: {exc}") from None
     if max(values) >= _RAW_LIMIT or min(values) <= -_RAW_LIMIT:
         raise ValueError(f"sample at {sample.ts} has a value out of range: {values}")
-    return RawSample(ts_to_us(sample.ts), _DEVICE(sample.reading), values)
+    um = sample.reading.um
+    if um is None:
+        return RawSample(ts_to_us(sample.ts), _DEVICE(sample.reading), values)
+    try:
+        extra = to_raw(um)
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise ValueError(
+            f"sample at {sample.ts} has a UM field that is not a number: {exc}"
+        ) from None
+    if max(extra) >= _RAW_LIMIT or min(extra) <= -_RAW_LIMIT:
+        raise ValueError(f"sample at {sample.ts} has a UM field out of range: {extra}")
+    return RawSample(ts_to_us(sample.ts), _DEVICE(sample.reading), values, extra)
 
 
 def decode(ts_us: int, device: DeviceKey, values: Sequence[int]) -> Sample:

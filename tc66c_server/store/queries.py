@@ -1,16 +1,21 @@
-"""Reading a meter's samples back: the latest one, a summary, raw rows over a window."""
+"""Reading a meter's samples back: the latest one, a summary, raw rows over a window.
+
+A UM meter's other fields (``extras.py``) come with them when asked for by key; a sample
+without them (a TC66C's) has None there."""
 
 from __future__ import annotations
 
 import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from itertools import repeat
 from operator import truediv
+from typing import Any
 
 from .. import quantities as q
 from ..reading import Sample
-from . import blobs, chunk, meters
+from . import blobs, chunk, extras, meters, um_columns
 from .codec import decode, ts_to_us, us_to_ts
 from .schema import (
     DEFAULT_METER,
@@ -30,7 +35,7 @@ _TOP = LEVELS[-1].table
 
 
 class UnknownFieldError(ValueError):
-    """A requested field is not one of the quantity keys."""
+    """A requested field is not one of the quantity keys (or UM field keys)."""
 
 
 def quantity_keys(fields: Iterable[str]) -> tuple[str, ...]:
@@ -39,6 +44,16 @@ def quantity_keys(fields: Iterable[str]) -> tuple[str, ...]:
     unknown = [key for key in wanted if key not in q.BY_KEY]
     if unknown:
         known = ", ".join(quantity.key for quantity in q.ALL)
+        raise UnknownFieldError(f"unknown field(s) {', '.join(unknown)}: use some of {known}")
+    return tuple(wanted)
+
+
+def field_keys(fields: Iterable[str]) -> tuple[str, ...]:
+    """Like ``quantity_keys``, UM field keys (``reading.UM_KEYS``) allowed too."""
+    wanted = list(dict.fromkeys((*CORE_KEYS, *fields)))
+    unknown = [key for key in wanted if key not in q.BY_KEY and key not in um_columns.BY_KEY]
+    if unknown:
+        known = ", ".join((*(quantity.key for quantity in q.ALL), *um_columns.BY_KEY))
         raise UnknownFieldError(f"unknown field(s) {', '.join(unknown)}: use some of {known}")
     return tuple(wanted)
 
@@ -55,7 +70,13 @@ def latest(conn: sqlite3.Connection, meter: str = DEFAULT_METER) -> Sample | Non
     device = conn.execute(
         "SELECT product, firmware, serial, runs FROM devices WHERE id = ?", (values[0],)
     ).fetchone()
-    return decode(ts_us, (device[0], device[1], device[2], device[3]), values[1:])
+    sample = decode(ts_us, (device[0], device[1], device[2], device[3]), values[1:])
+    um = extras.at(conn, key, ts_us)
+    if um is None:
+        return sample
+    r = sample.reading
+    fields = um_columns.from_raw(um, (r.group0_mah, r.group0_mwh), (r.group1_mah, r.group1_mwh))
+    return replace(sample, reading=replace(r, um=fields))
 
 
 def summary(
@@ -83,22 +104,43 @@ def sample_range(
     end_ts: float,
     fields: Iterable[str] = (),
     meter: str = DEFAULT_METER,
-) -> list[tuple[float, ...]]:
+) -> list[tuple[Any, ...]]:
     """The meter's samples with start_ts <= ts <= end_ts in time order, as ``(ts, voltage,
     current, power, *fields)`` tuples of floats at the device's resolution.
 
-    ``fields`` names extra quantities (core ones are always there, first); unknown names
-    raise ``UnknownFieldError``.
+    ``fields`` names extra quantities (core ones are always there, first) or UM fields
+    (their API values: None for a sample without them); unknown names raise
+    ``UnknownFieldError``.
     """
-    keys = quantity_keys(fields)
+    keys = field_keys(fields)
+    um_keys = [k for k in keys if k in um_columns.BY_KEY]
+    stored = tuple(k for k in keys if k in q.BY_KEY)
     start_us, end_us = ts_to_us(start_ts), ts_to_us(end_ts)
-    rows: list[tuple[float, ...]] = []
-    for times, columns in raw_window(conn, start_us, end_us, keys, meter):
-        scaled = [
-            map(truediv, column, repeat(float(q.BY_KEY[k].scale)))
-            for k, column in zip(keys, columns, strict=True)
-        ]
-        rows += zip(map(truediv, times, repeat(US_PER_S)), *scaled, strict=True)
+    rows: list[tuple[Any, ...]] = []
+    if not um_keys:
+        for times, columns in raw_window(conn, start_us, end_us, stored, meter):
+            scaled = [
+                map(truediv, column, repeat(float(q.BY_KEY[k].scale)))
+                for k, column in zip(stored, columns, strict=True)
+            ]
+            rows += zip(map(truediv, times, repeat(US_PER_S)), *scaled, strict=True)
+        return rows
+    with transaction(conn, write=False):
+        key = meters.key_of(conn, meter)
+        if key is None:
+            return rows
+        found = extras.window(conn, key, start_us, end_us, um_keys)
+        for times, columns in raw_window(conn, start_us, end_us, stored, meter):
+            by_key: dict[str, Iterable[object]] = {
+                k: map(truediv, column, repeat(float(q.BY_KEY[k].scale)))
+                for k, column in zip(stored, columns, strict=True)
+            }
+            um_raw = extras.aligned(found.get(times[0] // US_PER_MINUTE), times, len(um_keys))
+            for k, column in zip(um_keys, um_raw, strict=True):
+                value = um_columns.BY_KEY[k].value
+                by_key[k] = [None if raw is None else value(raw) for raw in column]
+            ordered = [by_key[k] for k in keys]
+            rows += zip(map(truediv, times, repeat(US_PER_S)), *ordered, strict=True)
     return rows
 
 

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from ..reading import Sample
 from . import meters, queries, schema, upgrade, writes
@@ -243,8 +244,9 @@ class SampleStore:
         end_ts: float,
         fields: Iterable[str] = (),
         meter: str = DEFAULT_METER,
-    ) -> list[tuple[float, ...]]:
-        """``(ts, voltage, current, power, *fields)`` rows for start_ts <= ts <= end_ts."""
+    ) -> list[tuple[Any, ...]]:
+        """``(ts, voltage, current, power, *fields)`` rows for start_ts <= ts <= end_ts
+        (floats; a UM field's API value, or None for a sample without it)."""
         return queries.sample_range(self._reader(), start_ts, end_ts, fields, meter)
 
     def count(self, start_ts: float, end_ts: float, meter: str = DEFAULT_METER) -> int:
@@ -272,7 +274,8 @@ class SampleStore:
         fields: Iterable[str] = (),
         meter: str = DEFAULT_METER,
     ) -> BucketSeries:
-        """At most ``max_points`` aligned buckets with count, mean, min and max."""
+        """At most ``max_points`` aligned buckets with count, mean, min and max (a UM
+        field: its mean or last value)."""
         return buckets(self._reader(), start_ts, end_ts, max_points, fields, meter)
 
     # -- internals ------------------------------------------------------------------------

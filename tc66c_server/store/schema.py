@@ -13,6 +13,9 @@ Layout (about 10 bytes per 1 Hz sample on disk, measured by ``tests/test_store_s
   the first and last sample. Statistics and charts over long windows read a few rows per
   level instead of every sample (``stats.py``, ``buckets.py``).
 * ``devices``: product, firmware, serial and power-on count; each sample refers to one row.
+* ``extras``: per meter and minute, the fields a UM meter adds to those samples (data groups
+  2-9, charging mode, threshold recording, screen settings) as one compressed blob
+  (``extras.py``). Added to version 2 by a named step (``ADDED_V2``).
 
 Rows are keyed by a *slot*: ``meter key * 2**32 + unit``, the unit counting minutes (or
 five minutes, half hours, hours, days) since the Unix epoch, so one meter's rows of a level
@@ -143,6 +146,14 @@ CREATE_V2: tuple[str, ...] = (
 )
 
 
+#: Tables added to version 2 after it shipped, each by a named step run when a file lacks
+#: it. Additive only: a program that predates a step ignores its table and keeps opening
+#: the file, so the version stays 2.
+ADDED_V2: tuple[tuple[str, str], ...] = (
+    ("extras", "CREATE TABLE extras (slot INTEGER PRIMARY KEY, data BLOB NOT NULL)"),
+)
+
+
 def connect(target: str, *, uri: bool = False, wal: bool = True) -> sqlite3.Connection:
     """Open a connection in autocommit mode (transactions are explicit) with our pragmas."""
     conn = sqlite3.connect(
@@ -210,7 +221,20 @@ def migrate(conn: sqlite3.Connection) -> int:
             for statement in CREATE_V2:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+        add_missing_tables(conn)
     return found
+
+
+def add_missing_tables(conn: sqlite3.Connection) -> list[str]:
+    """Run the steps of ``ADDED_V2`` whose table the file lacks; return their names."""
+    present = {
+        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    added = [name for name, _ in ADDED_V2 if name not in present]
+    for name, statement in ADDED_V2:
+        if name in added:
+            conn.execute(statement)
+    return added
 
 
 def user_version(conn: sqlite3.Connection) -> int:

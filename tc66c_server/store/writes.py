@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
-from . import blobs, chunk, levels, meters
+from . import blobs, chunk, extras, levels, meters
 from .codec import DeviceKey, RawSample
 from .rollup import Rollup, chain, extend, summarize
 from .schema import (
@@ -36,7 +36,8 @@ def insert_samples(
     conn: sqlite3.Connection, samples: Sequence[RawSample], meter: str = DEFAULT_METER
 ) -> int:
     """Store the samples as ``meter``'s (one at the same microsecond as a stored one
-    replaces it); return how many were given. Rollups are updated in the same transaction."""
+    replaces it); return how many were given. Rollups and a UM meter's other fields
+    (``extras.py``) are updated in the same transaction."""
     if not samples:
         return 0
     with transaction(conn, write=True):
@@ -57,6 +58,7 @@ def insert_samples(
         #: Per minute, the rollup of the new samples when they all come after the stored
         #: ones (None when the minute had to be merged).
         added: dict[int, Rollup | None] = {}
+        replaced: list[int] = []  # times of the minutes merged: their UM fields may go
         for minute in sorted(runs):
             run = sorted(runs[minute].items())
             state = known.get(minute)
@@ -81,10 +83,12 @@ def insert_samples(
                 blob = chunk.encode(everything, base_us)
                 rollups[minute] = summarize(everything)
                 added[minute] = None
+                replaced += runs[minute]
             blobs.put(conn, slot(key, minute), blob, table, None if found is None else found[1])
         blobs.finish(conn, first, top, keep=slot(key, open_minute))  # the minute it left
         levels.write(conn, MINUTES, key, rollups)
         _roll_up(conn, key, added)
+        extras.put(conn, key, {s.ts_us: s.um for s in samples if s.um is not None}, replaced)
     return len(samples)
 
 
@@ -140,6 +144,7 @@ def delete_meter(conn: sqlite3.Connection, meter: str) -> int:
             (first, last),
         ).fetchone()[0]
         blobs.delete(conn, first, last)
+        extras.delete(conn, first, last)
         for level in LEVELS:
             levels.delete(conn, level, key, 0, _UNIT_MASK)
         conn.execute("DELETE FROM meters WHERE id = ?", (key,))
@@ -162,6 +167,7 @@ def _uncovered(low: int, high: int, spans: list[tuple[int, int]]) -> list[tuple[
 def _delete_between(conn: sqlite3.Connection, key: int, low: int, high: int) -> int:
     """Delete the meter's samples with low <= ts_us <= high; return how many there were."""
     width = MINUTES.width_us
+    extras.delete_between(conn, key, low, high)
     # Minutes wholly inside go by ranges of slots; the (at most two) cut ones are decoded.
     inner = (-(-low // width), (high + 1) // width - 1)
     removed = 0
