@@ -135,6 +135,8 @@ def test_bad_config_shows_its_error_and_a_good_one_applies(
     open_page: Callable[..., Page], server: Server
 ) -> None:
     page = open_page()
+    # The form is filled from the server's config once loaded: edit it after that.
+    expect(page.get_by_test_id("config-interval")).to_have_value("0.5")
     page.get_by_test_id("config-interval").fill("0.01")
     page.get_by_test_id("config-submit").click()
     error = page.get_by_test_id("error-polling_interval")
