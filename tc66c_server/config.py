@@ -31,6 +31,9 @@ RECORDING_DEFAULTS: dict[str, Any] = {
     "auto_record_threshold_a": 0.10,
     "auto_record_end_delay_s": 60.0,
 }
+#: Bounds of the auto-record settings (the detector itself accepts wider ones).
+MIN_THRESHOLD_A, MAX_THRESHOLD_A = 0.01, 10.0
+MIN_END_DELAY_S, MAX_END_DELAY_S = 1.0, 3600.0
 MIN_INTERVAL_S = 0.1  # the meter cannot answer faster than every 80-100 ms
 MAX_INTERVAL_S = 3600.0
 #: Ten years (of 365.25 days): store v2 keeps a year in about 350 MB.
@@ -47,7 +50,11 @@ ENV_KEYS = {
     "port": "TC66C_PORT",
     "polling_interval": "TC66C_INTERVAL",
     "data_retention_minutes": "TC66C_RETENTION",
+    "auto_record": "TC66C_AUTO_RECORD",
 }
+#: How ``TC66C_AUTO_RECORD`` may say true or false.
+_ENV_FLAGS = {"1": True, "true": True, "yes": True, "on": True}
+_ENV_FLAGS |= {"0": False, "false": False, "no": False, "off": False}
 #: Several meters at once: ``TC66C_DEVICES=in=/dev/ttyACM0,out=/dev/ttyACM1``.
 ENV_DEVICES = "TC66C_DEVICES"
 #: Pairs of meters: ``TC66C_PAIRS=in:out``.
@@ -83,6 +90,11 @@ class MeterConfig:
     def as_dict(self) -> dict[str, Any]:
         """The seed's JSON shape: its three keys, exactly."""
         return {key: getattr(self, key) for key in DEFAULT_CONFIG}
+
+    def api_dict(self) -> dict[str, Any]:
+        """What ``/api/config`` answers: the seed's three keys first, unchanged, then the
+        auto-record settings."""
+        return {**self.as_dict(), **self.recording_dict()}
 
     def recording_dict(self) -> dict[str, Any]:
         """The auto-record settings by their config keys."""
@@ -180,14 +192,18 @@ def _check_flag(value: Any) -> str | None:
 
 def _check_threshold(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return "must be a current in amperes, above 0 and at most 10"
-    return None if 0 < value <= 10 else "must be above 0 and at most 10 A"
+        return f"must be a current in amperes between {MIN_THRESHOLD_A} and {MAX_THRESHOLD_A:g}"
+    if MIN_THRESHOLD_A <= value <= MAX_THRESHOLD_A:
+        return None
+    return f"must be between {MIN_THRESHOLD_A} and {MAX_THRESHOLD_A:g} A"
 
 
 def _check_end_delay(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return "must be a number of seconds, above 0 and at most 86400"
-    return None if 0 < value <= 86_400 else "must be above 0 and at most 86400 s"
+        return f"must be a number of seconds between {MIN_END_DELAY_S:g} and {MAX_END_DELAY_S:g}"
+    if MIN_END_DELAY_S <= value <= MAX_END_DELAY_S:
+        return None
+    return f"must be between {MIN_END_DELAY_S:g} and {MAX_END_DELAY_S:g} seconds"
 
 
 _CHECKS = {
@@ -234,13 +250,21 @@ def validate_changes(changes: Any) -> dict[str, Any]:
 
 def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The settings given by ``TC66C_PORT``, ``TC66C_INTERVAL``, ``TC66C_RETENTION``,
-    ``TC66C_DEVICES`` and ``TC66C_PAIRS`` (the last two comma-separated lists)."""
+    ``TC66C_AUTO_RECORD`` (1/0, true/false, yes/no, on/off), ``TC66C_DEVICES`` and
+    ``TC66C_PAIRS`` (the last two comma-separated lists)."""
     env = os.environ if environ is None else environ
     found: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for key, var in ENV_KEYS.items():
         raw = env.get(var)
         if raw is None or raw == "":
+            continue
+        if key == "auto_record":
+            flag = _ENV_FLAGS.get(raw.strip().lower())
+            if flag is None:
+                errors[var] = f"cannot read {raw[:MAX_SHOWN_KEY]!r} as true or false (1/0)"
+            else:
+                found[key] = flag
             continue
         try:
             found[key] = (

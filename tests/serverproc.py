@@ -40,7 +40,13 @@ def start_server(*args: str, lang: str = "C.UTF-8", new_session: bool = False) -
     """Start the server; ``new_session`` makes it lead its own process group (for killpg)."""
     port = free_port()
     env = {**os.environ, "LANG": lang, "LC_ALL": lang, "PYTHONUNBUFFERED": "1"}
-    for var in ("TC66C_PORT", "TC66C_INTERVAL", "TC66C_RETENTION", "TC66C_LANG"):
+    for var in (
+        "TC66C_PORT",
+        "TC66C_INTERVAL",
+        "TC66C_RETENTION",
+        "TC66C_AUTO_RECORD",
+        "TC66C_LANG",
+    ):
         env.pop(var, None)
     process = subprocess.Popen(
         [sys.executable, "api_server.py", str(port), *args],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,9 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tc66c_server.api.app import create_app
+from tc66c_server.config import load_saved
 from tc66c_server.emulator import EmulatorHost
 from tc66c_server.reading import Sample
-from tc66c_server.runtime import Runtime
+from tc66c_server.recordings.bench import AutoRecord
+from tc66c_server.runtime import Runtime, ServerSettings
 
 from .apihelpers import BASE_URL, assert_error, make_runtime
 from .recordinghelpers import reading
@@ -219,9 +222,12 @@ def test_auto_record_settings_change_through_the_config_like_the_seeds_keys(
         "auto_record_threshold_a": 0.1,
         "auto_record_end_delay_s": 60.0,
     }
+    seed = client.get("/api/config").json()
     changed = client.post("/api/config", json={"auto_record": True, "auto_record_end_delay_s": 5})
     assert changed.status_code == 200
-    assert set(changed.json()) == {"port", "polling_interval", "data_retention_minutes"}
+    # The seed's three keys come first, unchanged, then the auto-record ones.
+    assert list(changed.json()) == [*SEED_KEYS, *AUTO_KEYS]
+    assert {k: changed.json()[k] for k in SEED_KEYS} == {k: seed[k] for k in SEED_KEYS}
     assert client.get("/api/auto-record").json()["auto_record_end_delay_s"] == 5.0
     for bad in (
         {"auto_record": "yes"},
@@ -229,6 +235,79 @@ def test_auto_record_settings_change_through_the_config_like_the_seeds_keys(
         {"auto_record_end_delay_s": -1},
     ):
         assert_error(client.post("/api/config", json=bad), 400, "invalid_config")
+
+
+SEED_KEYS = ["port", "polling_interval", "data_retention_minutes"]
+AUTO_KEYS = ["auto_record", "auto_record_threshold_a", "auto_record_end_delay_s"]
+
+
+def test_config_get_shows_the_seeds_keys_unchanged_then_the_auto_record_settings(
+    client: TestClient, emulator: EmulatorHost
+) -> None:
+    body = client.get("/api/config").json()
+    assert list(body) == [*SEED_KEYS, *AUTO_KEYS]
+    assert body["port"] == str(emulator.link)
+    assert body["polling_interval"] == 0.1 and body["data_retention_minutes"] == 10
+    assert [body[k] for k in AUTO_KEYS] == [False, 0.1, 60.0]
+    assert client.get("/api/meters/m1/config").json() == body
+
+
+def test_auto_record_settings_posted_to_one_meter_are_saved_and_applied(
+    emulator: EmulatorHost, tmp_path: Path
+) -> None:
+    saved = tmp_path / "config.json"
+    runtime = make_runtime(str(emulator.link), settings=ServerSettings(saved_config_path=saved))
+    change = {"auto_record": True, "auto_record_threshold_a": 0.25, "auto_record_end_delay_s": 30}
+    with TestClient(create_app(runtime), base_url=BASE_URL) as client:
+        answer = client.post("/api/meters/m1/config", json=change)
+        assert answer.status_code == 200, answer.text
+        assert {k: answer.json()[k] for k in AUTO_KEYS} == {
+            "auto_record": True,
+            "auto_record_threshold_a": 0.25,
+            "auto_record_end_delay_s": 30.0,
+        }
+        assert runtime.recordings.auto == AutoRecord(True, 0.25, 30.0)
+        assert client.get("/api/auto-record").json() == {k: answer.json()[k] for k in AUTO_KEYS}
+    assert {k: load_saved(saved)[k] for k in AUTO_KEYS} == {k: answer.json()[k] for k in AUTO_KEYS}
+
+
+@pytest.mark.parametrize(
+    ("change", "bad"),
+    [
+        ({"auto_record": 1}, ["auto_record"]),
+        ({"auto_record_threshold_a": 0.009}, ["auto_record_threshold_a"]),
+        ({"auto_record_threshold_a": 10.5}, ["auto_record_threshold_a"]),
+        ({"auto_record_end_delay_s": 0.5}, ["auto_record_end_delay_s"]),
+        ({"auto_record_end_delay_s": 3601}, ["auto_record_end_delay_s"]),
+        (
+            {"auto_record": "on", "auto_record_threshold_a": "x", "polling_interval": 0.2},
+            ["auto_record", "auto_record_threshold_a"],
+        ),
+    ],
+)
+def test_config_post_with_a_bad_auto_record_field_names_it_and_changes_nothing(
+    client: TestClient, change: dict[str, Any], bad: list[str]
+) -> None:
+    before = client.get("/api/config").json()
+    details = assert_error(client.post("/api/config", json=change), 400, "invalid_config")
+    assert sorted(details["fields"]) == sorted(bad)
+    assert client.get("/api/config").json() == before
+
+
+def test_auto_record_settings_can_still_be_posted_to_the_alias(
+    client: TestClient, runtime: Runtime
+) -> None:
+    answer = client.post("/api/auto-record", json={"auto_record": True})
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "auto_record": True,
+        "auto_record_threshold_a": 0.1,
+        "auto_record_end_delay_s": 60.0,
+    }
+    assert client.get("/api/config").json()["auto_record"] is True
+    refused = client.post("/api/auto-record", json={"polling_interval": 0.5})
+    assert_error(refused, 400, "invalid_config")
+    assert client.get("/api/config").json()["polling_interval"] == 0.1
 
 
 def test_an_unplug_and_replug_of_the_meter_are_annotated(

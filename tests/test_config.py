@@ -101,6 +101,26 @@ def test_environment_variables_are_read_and_validated() -> None:
     assert "TC66C_INTERVAL" in info.value.fields
 
 
+@pytest.mark.parametrize(
+    ("raw", "flag"), [("1", True), ("true", True), ("off", False), ("0", False)]
+)
+def test_tc66c_auto_record_turns_auto_record_on_or_off(raw: str, flag: bool) -> None:
+    assert cfg.from_environment({"TC66C_AUTO_RECORD": raw}) == {"auto_record": flag}
+
+
+def test_tc66c_auto_record_that_is_not_a_flag_is_refused_by_name() -> None:
+    with pytest.raises(ConfigError) as info:
+        cfg.from_environment({"TC66C_AUTO_RECORD": "sometimes"})
+    assert set(info.value.fields) == {"TC66C_AUTO_RECORD"}
+
+
+def test_environment_auto_record_wins_over_the_saved_settings() -> None:
+    saved = {"auto_record": False, "auto_record_threshold_a": 0.2}
+    environ = cfg.from_environment({"TC66C_AUTO_RECORD": "yes"})
+    config = cfg.resolve(saved=saved, environ=environ)
+    assert (config.auto_record, config.auto_record_threshold_a) == (True, 0.2)
+
+
 def test_saved_config_round_trips(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     assert cfg.load_saved(path) == {}

@@ -58,7 +58,12 @@ def test_seed_curl_examples_work_against_the_real_process(server: Server) -> Non
     # The seed's POST example: its port does not exist here, so the server says so and lives on.
     seed_post = {"port": "/dev/ttyACM1", "data_retention_minutes": 30, "polling_interval": 2.0}
     response = httpx.post(f"{server.url}/api/config", json=seed_post)
-    assert response.status_code == 200 and response.json() == seed_post
+    assert response.status_code == 200
+    answer = response.json()
+    # The seed's keys first, as sent; then the auto-record settings (issue 10).
+    assert list(answer)[:3] == ["port", "polling_interval", "data_retention_minutes"]
+    assert {k: answer[k] for k in seed_post} == seed_post
+    assert list(answer)[3:] == ["auto_record", "auto_record_threshold_a", "auto_record_end_delay_s"]
     deadline = time.monotonic() + 10
     while httpx.get(f"{server.url}/api/status").json()["connected"]:
         assert time.monotonic() < deadline

@@ -26,8 +26,10 @@ def status(request: Request, meter: str | None = None) -> JSON:
 @router.get("/config", summary="Current configuration")
 @router.get("/meters/{meter}/config", summary="Configuration of one meter")
 async def get_config(request: Request, meter: str | None = None) -> JSON:
-    """The seed's three settings: the meter's port and interval, the server's retention."""
-    return JSON(runtime_of(request).bench.seed_view(meter_of(request, meter).id).as_dict())
+    """The seed's three settings (the meter's port and interval, the server's retention),
+    then the auto-record settings (``auto_record``, ``auto_record_threshold_a``,
+    ``auto_record_end_delay_s``)."""
+    return JSON(runtime_of(request).bench.seed_view(meter_of(request, meter).id).api_dict())
 
 
 @router.post("/meters/{meter}/config", summary="Change the configuration of one meter")
@@ -51,8 +53,18 @@ async def get_config(request: Request, meter: str | None = None) -> JSON:
                             "polling_interval": {"type": "number", "example": 2.0},
                             "data_retention_minutes": {"type": "integer", "example": 30},
                             "auto_record": {"type": "boolean", "example": True},
-                            "auto_record_threshold_a": {"type": "number", "example": 0.1},
-                            "auto_record_end_delay_s": {"type": "number", "example": 60},
+                            "auto_record_threshold_a": {
+                                "type": "number",
+                                "minimum": 0.01,
+                                "maximum": 10,
+                                "example": 0.1,
+                            },
+                            "auto_record_end_delay_s": {
+                                "type": "number",
+                                "minimum": 1,
+                                "maximum": 3600,
+                                "example": 60,
+                            },
                         },
                         "additionalProperties": False,
                     }
@@ -72,7 +84,7 @@ async def post_config(request: Request, meter: str | None = None) -> JSON:
     meter_id = meter_of(request, meter).id
     with config_errors():
         new = runtime_of(request).apply_config(changes, meter_id)
-    return JSON(new.as_dict())
+    return JSON(new.api_dict())
 
 
 @router.get("/ports", summary="Serial ports on this machine")

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from .. import config as cfg
 from .. import protocol
 from ..errors import MeterError
 from ..histories import is_demo
@@ -22,7 +23,7 @@ from ..recordings import bench as rec
 from ..recordings.gtrec import GtrecError, check_interval, imported_samples
 from ..recordings.live import RecordingBusy as Busy
 from ..recordings.stop_rules import StopRuleError, StopRules
-from .bodies import json_body
+from .bodies import config_errors, json_body
 from .data import (
     MAX_POINTS_LIMIT,
     meter_of,
@@ -85,6 +86,15 @@ _GTREC = {
 }
 #: A download of 1440 records takes well under this (the line must then go quiet).
 GTREC_TIMEOUT_S = 60.0
+_AUTO = {
+    "type": "object",
+    "properties": {
+        "auto_record": {"type": "boolean", "example": True},
+        "auto_record_threshold_a": {"type": "number", "minimum": 0.01, "maximum": 10},
+        "auto_record_end_delay_s": {"type": "number", "minimum": 1, "maximum": 3600},
+    },
+    "additionalProperties": False,
+}
 _EDIT = {
     "type": "object",
     "properties": {"name": {"type": "string"}, "note": {"type": "string"}},
@@ -248,9 +258,39 @@ def list_recordings(
 
 @router.get("/auto-record", summary="The auto-record settings")
 def recording_settings(request: Request) -> JSON:
-    """``auto_record``, ``auto_record_threshold_a``, ``auto_record_end_delay_s``: changed
-    with ``POST /api/config`` like the seed's keys (and ``--auto-record``)."""
+    """``auto_record``, ``auto_record_threshold_a``, ``auto_record_end_delay_s``, also
+    shown by ``GET /api/config`` and changed with ``POST /api/config`` like the seed's keys
+    (and ``--auto-record``, ``TC66C_AUTO_RECORD``)."""
     return JSON(runtime_of(request).bench.recording_settings())
+
+
+@router.post(
+    "/auto-record",
+    summary="Change the auto-record settings (alias of POST /api/config)",
+    openapi_extra=_body(_AUTO),
+    responses=error_responses(
+        {400: "a bad field or a key that is not an auto-record setting", 503: "not saved"}
+    ),
+)
+async def change_recording_settings(request: Request) -> JSON:
+    """The auto-record keys of ``POST /api/config``, and only those: validated, saved, then
+    applied the same way."""
+    changes = await json_body(request)
+    with config_errors():
+        if isinstance(changes, dict):
+            known = tuple(cfg.RECORDING_DEFAULTS)
+            unknown = {
+                str(k)[
+                    : cfg.MAX_SHOWN_KEY
+                ]: f"not an auto-record setting (known: {', '.join(known)})"
+                for k in changes
+                if k not in known
+            }
+            if unknown:
+                raise cfg.ConfigError(unknown)
+        runtime = runtime_of(request)
+        runtime.apply_config(changes)
+    return JSON(runtime.bench.recording_settings())
 
 
 @router.get(
