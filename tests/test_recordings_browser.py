@@ -154,6 +154,63 @@ def test_annotations_are_markers_on_the_dashboards_charts(
     expect(page.get_by_test_id("to-recordings")).to_have_attribute("href", "recordings")
 
 
+def _marker_point(page: Page, chart_id: str) -> tuple[float, float]:
+    """The viewport point just below a chart's first annotation marker, inside the plot."""
+    mark = page.get_by_test_id(chart_id).get_by_test_id("annotation-mark").first
+    expect(mark).to_be_visible()
+    mark.scroll_into_view_if_needed()
+    box = mark.bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] + 30
+
+
+def test_an_annotations_text_shows_when_the_pointer_is_near_its_marker(
+    open_page: Callable[..., Page], server: Server
+) -> None:
+    text = "phone at 80 % <b>not bold</b>"
+    httpx.post(f"{server.url}/api/annotations", json={"text": text})
+    page = open_page("/")
+    power = page.get_by_test_id("chart-power")
+    tip = power.get_by_test_id("annotation-tip")
+    expect(tip).to_be_hidden()
+    page.get_by_test_id("follow").click()  # paused: the marker stays where the pointer goes
+    expect(page.get_by_test_id("follow")).to_have_attribute("data-following", "false")
+    x, y = _marker_point(page, "chart-power")
+    page.mouse.move(x, y)
+    expect(tip).to_be_visible()
+    expect(tip).to_contain_text(text)  # as text: the markup is not interpreted
+    expect(tip.locator("b")).to_have_count(0)
+    # The other charts follow the cursor but keep their text hidden.
+    expect(page.get_by_test_id("chart-current").get_by_test_id("annotation-tip")).to_be_hidden()
+    page.mouse.move(x + 150, y)
+    expect(tip).to_be_hidden()
+
+
+def test_an_annotations_text_shows_on_focus_and_on_a_tap(
+    browser: Browser, open_page: Callable[..., Page], server: Server
+) -> None:
+    httpx.post(f"{server.url}/api/annotations", json={"text": "cable swapped"})
+    page = open_page("/")
+    tip = page.get_by_test_id("chart-voltage").get_by_test_id("annotation-tip")
+    mark = page.get_by_test_id("chart-voltage").get_by_test_id("annotation-mark").first
+    expect(mark).to_have_attribute("aria-label", re.compile("cable swapped"))
+    mark.focus()
+    expect(tip).to_be_visible()
+    expect(tip).to_contain_text("cable swapped")
+    expect(mark).to_have_attribute("aria-describedby", re.compile("annotation-tip"))
+    page.keyboard.press("Escape")
+    expect(tip).to_be_hidden()
+    phone = open_page("/", viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    phone_tip = phone.get_by_test_id("chart-power").get_by_test_id("annotation-tip")
+    phone_mark = phone.get_by_test_id("chart-power").get_by_test_id("annotation-mark").first
+    expect(phone_mark).to_be_visible()
+    phone_mark.tap()
+    expect(phone_tip).to_be_visible()
+    expect(phone_tip).to_contain_text("cable swapped")
+    phone.get_by_test_id("chart-power").locator(".chart-title").tap()
+    expect(phone_tip).to_be_hidden()
+
+
 def test_the_meters_own_recording_is_downloaded_from_the_page(
     open_page: Callable[..., Page],
 ) -> None:

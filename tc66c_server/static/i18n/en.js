@@ -101,6 +101,7 @@ export default {
   "charts.follow": "Follow live",
   "charts.export_csv": "Export CSV",
   "charts.help": "Drag across a chart to zoom, Shift+drag to pan, double-click to reset.",
+  "charts.annotation": "Note: {text}",
   "charts.aria": "{quantity} over time",
   "charts.no_data": "no data",
   "charts.min_max": "(min {min} · max {max}, {n} samples)",

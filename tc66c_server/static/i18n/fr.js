@@ -101,6 +101,7 @@ export default {
   "charts.follow": "Suivre en direct",
   "charts.export_csv": "Exporter en CSV",
   "charts.help": "Glissez sur un graphique pour zoomer, Maj+glisser pour vous déplacer, double-clic pour revenir.",
+  "charts.annotation": "Note : {text}",
   "charts.aria": "{quantity} au cours du temps",
   "charts.no_data": "pas de données",
   "charts.min_max": "(min {min} · max {max}, {n} mesures)",

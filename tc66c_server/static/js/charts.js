@@ -4,6 +4,7 @@
 // mouse gestures into zoom / pan requests. What range to show is decided by timeline.js.
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
+import { AnnotationTips } from "./annotationtips.js";
 import { formatClock, formatDateTime, formatDay, formatNumber, formatQuantity } from "./format.js";
 import { locale, t } from "./i18n.js";
 import { BY_KEY } from "./quantities.js";
@@ -65,6 +66,10 @@ export class ChartGroup {
     this.range = null;
     /** Timeline notes drawn as markers: [{ts, text, kind}] (see `setAnnotations`). */
     this.annotations = [];
+    /** Each chart's annotation markers and the tooltip with their text. */
+    this.tips = Object.fromEntries(
+      Object.entries(figures).map(([key, fig]) => [key, new AnnotationTips(fig)]),
+    );
     this.observer = new ResizeObserver(() => this.#resize());
     for (const fig of Object.values(figures)) this.observer.observe(fig.querySelector(".plot"));
   }
@@ -141,7 +146,8 @@ export class ChartGroup {
     return best;
   }
 
-  #drawAnnotations(u) {
+  #drawAnnotations(u, key) {
+    this.tips[key]?.draw(u, this.annotations);
     if (!this.annotations.length) return;
     const { ctx, bbox } = u;
     const { min, max } = u.scales.x;
@@ -237,9 +243,12 @@ export class ChartGroup {
       },
       hooks: {
         setSelect: [(u) => this.#selected(u)],
-        setCursor: [(u) => this.#readout(u, key)],
+        setCursor: [
+          (u) => this.#readout(u, key),
+          (u) => this.tips[key]?.hover(u, this.#annotationNear(u)),
+        ],
         // After new data the cursor index is only settled once uPlot has redrawn.
-        draw: [(u) => this.#readout(u, key), (u) => this.#drawAnnotations(u)],
+        draw: [(u) => this.#readout(u, key), (u) => this.#drawAnnotations(u, key)],
       },
     };
   }
