@@ -9,6 +9,7 @@ import pytest
 
 from tc66c_server.recordings.annotations import Annotation, Kind
 from tc66c_server.recordings.db import (
+    _STEPS,
     OPEN_SPAN_AHEAD_S,
     SCHEMA_VERSION,
     RecordingDb,
@@ -108,3 +109,33 @@ def test_a_file_from_a_newer_server_is_refused(tmp_path: Path) -> None:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(RecordingSchemaError, match="newer"):
         RecordingDb(path)
+
+
+def test_a_file_of_the_first_schema_gains_pairs_and_keeps_its_recordings(tmp_path: Path) -> None:
+    path = tmp_path / "recordings.sqlite3"
+    with sqlite3.connect(path) as conn:
+        migrate_to_first_step(conn)
+        conn.execute(
+            "INSERT INTO recordings (name, meter, start_ts, end_ts, state) "
+            "VALUES ('old', 'm1', ?, ?, '{}')",
+            (T0, T0 + 60),
+        )
+    db = RecordingDb(path)
+    (row,) = db.listing()
+    assert (row.name, row.pair, row.partner, row.meters) == ("old", None, None, ("m1",))
+    rid = db.create(
+        name="pair", meter="in", start_ts=T0 + 100, end_ts=T0 + 200, state={}, pair="in-out",
+        partner="out",
+    )  # fmt: skip
+    got = db.get(rid)
+    assert got is not None and got.meters == ("in", "out")
+    assert sorted(db.kept_spans(T0)) == [
+        ("in", T0 + 100, T0 + 200), ("m1", T0, T0 + 60), ("out", T0 + 100, T0 + 200),
+    ]  # fmt: skip
+    assert [r.id for r in db.listing("out")] == [rid]
+    db.close()
+
+
+def migrate_to_first_step(conn: sqlite3.Connection) -> None:
+    """The schema as the first version of the server wrote it."""
+    conn.executescript(f"BEGIN; {_STEPS[0][1]} PRAGMA user_version = 1; COMMIT;")

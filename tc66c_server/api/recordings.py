@@ -17,12 +17,14 @@ from starlette.responses import Response
 
 from .. import config as cfg
 from .. import protocol
+from ..bench_config import PairSpec
 from ..errors import MeterError
 from ..histories import is_demo
 from ..recordings import bench as rec
 from ..recordings.gtrec import GtrecError, check_interval, imported_samples
 from ..recordings.live import RecordingBusy as Busy
 from ..recordings.stop_rules import StopRuleError, StopRules
+from ..runtime import Runtime, UnknownMeterError
 from .bodies import config_errors, json_body
 from .data import (
     MAX_POINTS_LIMIT,
@@ -40,9 +42,11 @@ from .errors import (
     RecordingBusy,
     RecordingNotRunning,
     UnknownAnnotation,
+    UnknownPair,
     UnknownRecording,
 )
 from .openapi import error_responses
+from .recording_pairs import with_pair_figures
 from .responses import JSON
 
 router = APIRouter(prefix="/api", tags=["recordings"])
@@ -67,6 +71,11 @@ _NEW = {
     "properties": {
         "name": {"type": "string", "example": "charger A, phone 20-80 %"},
         "meter": {"type": "string", "example": "m1"},
+        "pair": {
+            "type": "string",
+            "example": "in-out",
+            "description": "record both meters of this pair (instead of meter)",
+        },
         "note": {"type": "string"},
         "stop_rules": _RULES,
     },
@@ -153,12 +162,18 @@ def _known() -> Iterator[None]:
     status_code=201,
     openapi_extra=_body(_NEW),
     responses=error_responses(
-        {400: "a bad field", 404: "no such meter", 409: "the meter is recording already"}
+        {
+            400: "a bad field, or both meter and pair",
+            404: "no such meter or pair",
+            409: "the meter (a pair's input meter) is recording already",
+        }
     ),
 )
 async def start_recording(request: Request) -> JSON:
-    """Start recording a meter now (its samples are then kept beyond retention)."""
-    body = _object(await json_body(request), ("name", "meter", "note", "stop_rules"))
+    """Start recording a meter now (its samples are then kept beyond retention); with
+    ``pair``, both meters of the pair over one span, its summary (the input meter's) with
+    the pair's figures over the span (``pair_result``)."""
+    body = _object(await json_body(request), ("name", "meter", "pair", "note", "stop_rules"))
     with _field("name"):
         name = rec.check_text(body.get("name"), "name", rec.MAX_NAME)
     with _field("note"):
@@ -175,11 +190,13 @@ async def start_recording(request: Request) -> JSON:
     if "meter" in body and not isinstance(meter_id, str):
         raise InvalidParameter("meter must be a meter id", {"fields": {"meter": "not a string"}})
     runtime = runtime_of(request)
-    target = meter_of(request, meter_id)
+    pair = _pair_of(runtime, body)
+    target = meter_of(request, pair.input if pair is not None else meter_id)
+    now = time.time()
     try:
         recording = runtime.recordings.start_recording(
-            target.id, name, now=time.time(), note=note, rules=rules,
-            demo=is_demo(target.spec.port),
+            target.id, name, now=now, note=note, rules=rules, demo=is_demo(target.spec.port),
+            pair=None if pair is None else (pair.id, pair.output),
         )  # fmt: skip
     except Busy as exc:
         raise RecordingBusy(
@@ -187,7 +204,25 @@ async def start_recording(request: Request) -> JSON:
             "first",
             {"recording": exc.recording_id},
         ) from None
-    return JSON(recording, status_code=201)
+    return JSON(with_pair_figures(runtime, recording, now), status_code=201)
+
+
+def _pair_of(runtime: Runtime, body: dict[str, Any]) -> PairSpec | None:
+    """The pair a new recording names, or None; 400 with ``meter`` too, 404 if unknown."""
+    if "pair" not in body:
+        return None
+    pair_id = body["pair"]
+    if not isinstance(pair_id, str):
+        raise InvalidParameter("pair must be a pair id", {"fields": {"pair": "not a string"}})
+    if "meter" in body:
+        raise InvalidParameter(
+            "give meter or pair, not both (a pair's recording is on its input meter)",
+            {"fields": {"meter": "with pair", "pair": "with meter"}},
+        )
+    try:
+        return runtime.pair(pair_id)
+    except UnknownMeterError:
+        raise UnknownPair(f"no pair named {pair_id[:40]!r} (see /api/pairs)") from None
 
 
 @router.post(
@@ -253,7 +288,9 @@ def list_recordings(
     request: Request, meter: str | None = Query(None, description="only this meter's")
 ) -> JSON:
     runtime = runtime_of(request)
-    return JSON({"recordings": runtime.recordings.listing(time.time(), meter)})
+    now = time.time()
+    listed = runtime.recordings.listing(now, meter)
+    return JSON({"recordings": [with_pair_figures(runtime, body, now) for body in listed]})
 
 
 @router.get("/auto-record", summary="The auto-record settings")
@@ -299,8 +336,11 @@ async def change_recording_settings(request: Request) -> JSON:
     responses=error_responses({404: "no such recording"}),
 )
 def get_recording(request: Request, recording_id: RecordingId) -> JSON:
+    runtime, now = runtime_of(request), time.time()
     with _known():
-        return JSON(runtime_of(request).recordings.recording(recording_id, time.time()))
+        return JSON(
+            with_pair_figures(runtime, runtime.recordings.recording(recording_id, now), now)
+        )
 
 
 @router.post(
@@ -309,9 +349,11 @@ def get_recording(request: Request, recording_id: RecordingId) -> JSON:
     responses=error_responses({404: "no such recording", 409: "it has ended already"}),
 )
 def stop_recording(request: Request, recording_id: RecordingId) -> JSON:
+    runtime, now = runtime_of(request), time.time()
     with _known():
         try:
-            return JSON(runtime_of(request).recordings.stop_recording(recording_id, time.time()))
+            stopped = runtime.recordings.stop_recording(recording_id, now)
+            return JSON(with_pair_figures(runtime, stopped, now))
         except rec.NotRunning as exc:
             raise RecordingNotRunning(str(exc)) from None
 
@@ -331,10 +373,12 @@ async def edit_recording(request: Request, recording_id: RecordingId) -> JSON:
     if "note" in body:
         with _field("note"):
             note = rec.check_text(body["note"], "note", rec.MAX_NOTE, empty=True)
-    recordings = runtime_of(request).recordings
+    runtime, now = runtime_of(request), time.time()
     with _known():
-        recordings.edit(recording_id, name=name, note=note)
-        return JSON(recordings.recording(recording_id, time.time()))
+        runtime.recordings.edit(recording_id, name=name, note=note)
+        return JSON(
+            with_pair_figures(runtime, runtime.recordings.recording(recording_id, now), now)
+        )
 
 
 @router.delete(

@@ -232,8 +232,13 @@ class Recordings:
         note: str = "",
         rules: StopRules | None = None,
         demo: bool = False,
+        pair: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Start a recording by hand on a meter; :class:`RecordingBusy` if one is open."""
+        """Start a recording by hand on a meter; :class:`RecordingBusy` if one is open.
+
+        ``pair`` (its id and output meter) makes it the recording of a pair whose input is
+        ``meter_id``: the input meter's recorder runs it (summary, stop rules, end), and the
+        output meter's samples are kept over the same span."""
         rules = rules or StopRules()
         with self._lock:
             state = self._meter(meter_id, demo)
@@ -243,6 +248,7 @@ class Recordings:
             rid = self.db.create(
                 name=name, meter=meter_id, start_ts=now, state=acc.to_state(), note=note,
                 demo=demo, stop_rules=rules.as_json(),
+                pair=None if pair is None else pair[0], partner=None if pair is None else pair[1],
             )  # fmt: skip
             rec = OpenRecording(RecordingInfo(rid, name, meter_id), acc, rules)
             self._handle(meter_id, [state.recorder.open(rec)])
@@ -358,6 +364,9 @@ class Recordings:
         body["imported"] = row.imported
         body["stop_rules"] = row.stop_rules
         body["running"] = acc.end_ts is None
+        body["pair"] = row.pair
+        if row.pair is not None:
+            body["meters"] = list(row.meters)
         return body
 
     # -- effects --------------------------------------------------------------------------

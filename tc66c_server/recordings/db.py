@@ -57,6 +57,13 @@ _STEPS: tuple[tuple[str, str], ...] = (
         CREATE INDEX annotations_ts ON annotations (ts);
         """,
     ),
+    (
+        "recordings of a pair: the pair's id and its output meter (the input is ``meter``)",
+        """
+        ALTER TABLE recordings ADD COLUMN pair TEXT;
+        ALTER TABLE recordings ADD COLUMN partner TEXT;
+        """,
+    ),
 )
 SCHEMA_VERSION = len(_STEPS)
 
@@ -81,18 +88,28 @@ class RecordingRow:
     end_reason: str | None
     stop_rules: dict[str, Any]
     state: dict[str, Any]
+    #: A pair's recording: the pair's id and its output meter (``meter`` is its input).
+    pair: str | None = None
+    partner: str | None = None
+
+    @property
+    def meters(self) -> tuple[str, ...]:
+        """The meters whose samples the recording keeps."""
+        return (self.meter,) if self.partner is None else (self.meter, self.partner)
 
 
 _COLUMNS = (
-    "id, name, meter, note, auto, imported, demo, start_ts, end_ts, end_reason, stop_rules, state"
+    "id, name, meter, note, auto, imported, demo, start_ts, end_ts, end_reason, stop_rules, state, "
+    "pair, partner"
 )
 
 
 def _row(values: tuple[Any, ...]) -> RecordingRow:
-    (rid, name, meter, note, auto, imported, demo, start, end, reason, rules, state) = values
+    (rid, name, meter, note, auto, imported, demo, start, end, reason, rules, state, pair,
+     partner) = values  # fmt: skip
     return RecordingRow(
         rid, name, meter, note, bool(auto), bool(imported), bool(demo), start, end, reason,
-        json.loads(rules), json.loads(state),
+        json.loads(rules), json.loads(state), pair, partner,
     )  # fmt: skip
 
 
@@ -154,15 +171,18 @@ class RecordingDb:
         stop_rules: dict[str, Any] | None = None,
         end_ts: float | None = None,
         end_reason: str | None = None,
+        pair: str | None = None,
+        partner: str | None = None,
     ) -> int:
         """Store a new recording; its id."""
         with self._tx() as conn:
             cursor = conn.execute(
                 "INSERT INTO recordings (name, meter, note, auto, imported, demo, start_ts, "
-                "end_ts, end_reason, stop_rules, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "end_ts, end_reason, stop_rules, state, pair, partner) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     name, meter, note, auto, imported, demo, start_ts, end_ts, end_reason,
-                    json.dumps(stop_rules or {}), json.dumps(state),
+                    json.dumps(stop_rules or {}), json.dumps(state), pair, partner,
                 ),
             )  # fmt: skip
             rid = cursor.lastrowid
@@ -177,8 +197,8 @@ class RecordingDb:
         return None if found is None else _row(found)
 
     def listing(self, meter: str | None = None) -> list[RecordingRow]:
-        """Every recording (of ``meter``), newest start first."""
-        where, args = ("WHERE meter = ?", (meter,)) if meter is not None else ("", ())
+        """Every recording (of ``meter``, a pair's of either meter), newest start first."""
+        where, args = ("WHERE ? IN (meter, partner)", (meter,)) if meter is not None else ("", ())
         with self._lock:
             rows = self._conn.execute(
                 f"SELECT {_COLUMNS} FROM recordings {where} ORDER BY start_ts DESC, id DESC", args
@@ -232,9 +252,13 @@ class RecordingDb:
             return conn.execute("DELETE FROM recordings WHERE id = ?", (recording_id,)).rowcount > 0
 
     def kept_spans(self, now: float) -> list[tuple[str, float, float]]:
-        """(meter, start, end) of every recording, a running one's end a day ahead."""
+        """(meter, start, end) of every recording (both meters of a pair's), a running
+        one's end a day ahead."""
         with self._lock:
-            rows = self._conn.execute("SELECT meter, start_ts, end_ts FROM recordings").fetchall()
+            rows = self._conn.execute(
+                "SELECT meter, start_ts, end_ts FROM recordings UNION ALL "
+                "SELECT partner, start_ts, end_ts FROM recordings WHERE partner IS NOT NULL"
+            ).fetchall()
         return [(m, s, e if e is not None else now + OPEN_SPAN_AHEAD_S) for m, s, e in rows]
 
     # -- annotations ----------------------------------------------------------------------
