@@ -6,6 +6,11 @@ Each configuration layer (``CONFIG`` dict, saved settings, environment, flags; s
 :mod:`tc66c_server.config` for the precedence) may also give a ``meters`` list, which
 replaces the list of the layers below it. Within a layer, ``polling_interval`` is the
 default of the meters that layer lists, or, when the layer lists none, the first meter's.
+
+Auto-record is per meter: a layer's ``auto_record``, ``auto_record_threshold_a`` and
+``auto_record_end_delay_s`` are the defaults of every meter; a meter's entry may set its own
+(``POST /api/meters/{id}/config``, or ``/api/config`` for the first meter, saves them there).
+A layer listing meters keeps the own auto-record settings a lower layer gave the same id.
 """
 
 from __future__ import annotations
@@ -34,6 +39,14 @@ class MeterSpec:
     port: str
     polling_interval: float = cfg.DEFAULT_CONFIG["polling_interval"]
     model: str = "auto"
+    #: This meter's own auto-record settings; None: the bench's default.
+    auto_record: bool | None = None
+    auto_record_threshold_a: float | None = None
+    auto_record_end_delay_s: float | None = None
+
+    def own_recording_settings(self) -> dict[str, Any]:
+        """The auto-record settings this meter sets itself, by their config keys."""
+        return {k: v for k in cfg.RECORDING_DEFAULTS if (v := getattr(self, k)) is not None}
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -43,7 +56,7 @@ class MeterSpec:
         }
         if self.model != "auto":
             out["model"] = self.model
-        return out
+        return out | self.own_recording_settings()
 
 
 def check_spec(spec: MeterSpec, where: str) -> MeterSpec:
@@ -141,12 +154,19 @@ class BenchConfig:
             spec.port,
             spec.polling_interval,
             self.data_retention_minutes,
-            **self.recording_settings(),
+            **self.recording_settings(spec.id),
         )
 
-    def recording_settings(self) -> dict[str, Any]:
-        """The auto-record settings (server-wide) by their config keys."""
-        return {key: getattr(self, key) for key in cfg.RECORDING_DEFAULTS}
+    def recording_settings(self, meter_id: str | None = None) -> dict[str, Any]:
+        """The auto-record settings by their config keys: the defaults (``meter_id`` None),
+        else that meter's (its own where it sets them, the defaults elsewhere)."""
+        defaults = {key: getattr(self, key) for key in cfg.RECORDING_DEFAULTS}
+        if meter_id is None:
+            return defaults
+        spec = self.meter(meter_id)
+        if spec is None:
+            raise KeyError(meter_id)
+        return defaults | spec.own_recording_settings()
 
     def as_dict(self) -> dict[str, Any]:
         """The saved form: the seed's three keys (first meter) plus ``meters`` and ``pairs``."""
@@ -164,17 +184,31 @@ class BenchConfig:
         spec = self.meter(meter_id)
         if spec is None:
             raise KeyError(meter_id)
+        recording = {k: v for k, v in clean.items() if k in cfg.RECORDING_DEFAULTS}
         spec = replace(
             spec,
             port=clean.get("port", spec.port),
             polling_interval=clean.get("polling_interval", spec.polling_interval),
+            **recording,
         )
         check_spec(spec, "")
         meters = tuple(spec if m.id == meter_id else m for m in self.meters)
         _check_ports(meters, "port")
         retention = clean.get("data_retention_minutes", self.data_retention_minutes)
-        recording = {k: v for k, v in clean.items() if k in cfg.RECORDING_DEFAULTS}
-        return replace(self, meters=meters, data_retention_minutes=retention, **recording)
+        return replace(self, meters=meters, data_retention_minutes=retention)
+
+    def with_recording_defaults(self, changes: Any) -> BenchConfig:
+        """New auto-record defaults (the meters that set their own keep them)."""
+        if isinstance(changes, Mapping):
+            known = ", ".join(cfg.RECORDING_DEFAULTS)
+            unknown = {
+                cfg._shown_key(str(k)): f"not an auto-record setting (known: {known})"
+                for k in changes
+                if k not in cfg.RECORDING_DEFAULTS
+            }
+            if unknown:
+                raise ConfigError(unknown)
+        return replace(self, **cfg.validate_changes(changes))
 
     def with_new_meter(self, body: Any) -> BenchConfig:
         """Add a meter from ``{"port", "id"?, "polling_interval"?, "model"?}``."""
@@ -183,8 +217,8 @@ class BenchConfig:
         errors: dict[str, str] = {}
         unknown = [str(k)[:40] for k in body if k not in METER_KEYS]
         if unknown:
-            errors["body"] = f"unknown key(s) {', '.join(unknown[:5])} (known: id, port, "
-            errors["body"] += "polling_interval, model)"
+            errors["body"] = f"unknown key(s) {', '.join(unknown[:5])} (known: "
+            errors["body"] += f"{', '.join(METER_KEYS)})"
         if "port" not in body:
             errors["port"] = "is required"
         if errors:
@@ -251,13 +285,14 @@ def _check_id(value: Any, what: str) -> str:
     return value
 
 
-METER_KEYS = ("id", "port", "polling_interval", "model")
+METER_KEYS = ("id", "port", "polling_interval", "model", *cfg.RECORDING_DEFAULTS)
 
 
 def parse_meter_entry(
     entry: Any, position: int, default_interval: float, default_model: str = "auto"
 ) -> MeterSpec:
-    """One meter from ``"[NAME=]PORT"`` or ``{"id"?, "port", "polling_interval"?, "model"?}``."""
+    """One meter from ``"[NAME=]PORT"`` or ``{"id"?, "port", "polling_interval"?, "model"?}``
+    (and its own auto-record settings, by their config keys)."""
     if isinstance(entry, str):
         name, sep, port = entry.partition("=")
         entry = (
@@ -270,15 +305,17 @@ def parse_meter_entry(
     given = entry.get("id")
     meter_id = _check_id(f"m{position + 1}" if given is None else given, f"meters[{position}].id")
     changes = {"port": entry["port"]}
-    if entry.get("polling_interval") is not None:
-        changes["polling_interval"] = entry["polling_interval"]
+    for key in ("polling_interval", *cfg.RECORDING_DEFAULTS):
+        if entry.get(key) is not None:
+            changes[key] = entry[key]
     try:
         clean = cfg.validate_changes(changes)
     except ConfigError as exc:
         raise ConfigError({f"meters[{position}].{k}": v for k, v in exc.fields.items()}) from None
     model = _check_model(entry.get("model") or default_model, f"meters[{position}].model")
+    own = {k: v for k, v in clean.items() if k in cfg.RECORDING_DEFAULTS}
     spec = MeterSpec(
-        meter_id, clean["port"], clean.get("polling_interval", default_interval), model
+        meter_id, clean["port"], clean.get("polling_interval", default_interval), model, **own
     )
     return check_spec(spec, f"meters[{position}].")
 
@@ -349,7 +386,9 @@ def apply_layer(config: BenchConfig, layer: Mapping[str, Any]) -> BenchConfig:
         entries = _as_list(layer["meters"], "meters")
         default_interval = clean.get("polling_interval", config.first.polling_interval)
         meters = tuple(
-            parse_meter_entry(entry, i, default_interval, model or "auto")
+            _keep_own_recording(
+                parse_meter_entry(entry, i, default_interval, model or "auto"), config
+            )
             for i, entry in enumerate(entries)
         )
         model = None
@@ -383,6 +422,16 @@ def apply_layer(config: BenchConfig, layer: Mapping[str, Any]) -> BenchConfig:
         pairs=pairs,
         **recording,
     )
+
+
+def _keep_own_recording(spec: MeterSpec, lower: BenchConfig) -> MeterSpec:
+    """``spec`` with the own auto-record settings of the lower layer's meter of its id, for
+    those its entry does not give (a ``--device`` list keeps what the API saved)."""
+    before = lower.meter(spec.id)
+    if before is None:
+        return spec
+    kept = {k: v for k, v in before.own_recording_settings().items() if getattr(spec, k) is None}
+    return replace(spec, **kept)
 
 
 def resolve(*layers: Mapping[str, Any] | None) -> BenchConfig:

@@ -111,7 +111,8 @@ class Runtime:
             gap_s=lambda meter_id: self.gap_s(meter_id) if meter_id in self.meters else 2.0,
             retention_s=lambda: self.bench.data_retention_minutes * 60.0,
             catch_up=self._stored_since,
-            auto=_auto_record(config),
+            auto=_auto_record(config.recording_settings()),
+            per_meter=_auto_records(config),
         )
         self.histories.set_pinned(lambda: self.recordings.kept_spans(time.time()))
         self.meters: dict[str, Meter] = {}
@@ -300,6 +301,13 @@ class Runtime:
             self._commit(new)
             return new.seed_view(target)
 
+    def apply_recording_defaults(self, changes: Any) -> BenchConfig:
+        """New auto-record defaults (every meter without its own): saved, then applied."""
+        with self._config_lock:
+            new = self.bench.with_recording_defaults(changes)  # ConfigError: no change
+            self._commit(new)
+            return new
+
     def add_meter(self, body: Any) -> Meter:
         """Add a meter from ``{"port", "id"?, "polling_interval"?}``, saved and started."""
         with self._config_lock:
@@ -339,8 +347,10 @@ class Runtime:
         if self.settings.saved_config_path is not None:
             cfg.save(self.settings.saved_config_path, new.as_dict())
         old, self.bench = self.bench, new
-        if new.recording_settings() != old.recording_settings():
-            self.recordings.configure(_auto_record(new))
+        if _auto_records(new) != _auto_records(old) or (
+            new.recording_settings() != old.recording_settings()
+        ):
+            self.recordings.configure(_auto_record(new.recording_settings()), _auto_records(new))
         if new.data_retention_minutes != old.data_retention_minutes:
             self.histories.set_retention(new.data_retention_minutes * 60)
             for store in self.histories.open_stores():
@@ -373,10 +383,17 @@ class Runtime:
         return __version__
 
 
-def _auto_record(config: BenchConfig) -> AutoRecord:
+def _auto_record(settings: dict[str, Any]) -> AutoRecord:
     return AutoRecord(
-        config.auto_record, config.auto_record_threshold_a, config.auto_record_end_delay_s
+        settings["auto_record"],
+        settings["auto_record_threshold_a"],
+        settings["auto_record_end_delay_s"],
     )
+
+
+def _auto_records(config: BenchConfig) -> dict[str, AutoRecord]:
+    """Every meter's auto-record settings (its own, else the defaults)."""
+    return {m.id: _auto_record(config.recording_settings(m.id)) for m in config.meters}
 
 
 def _reading(row: tuple[float, ...], extras: tuple[str, ...]) -> Reading:

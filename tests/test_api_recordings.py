@@ -217,18 +217,15 @@ def test_recorded_samples_survive_a_one_minute_retention_while_others_are_pruned
 def test_auto_record_settings_change_through_the_config_like_the_seeds_keys(
     client: TestClient,
 ) -> None:
-    assert client.get("/api/auto-record").json() == {
-        "auto_record": False,
-        "auto_record_threshold_a": 0.1,
-        "auto_record_end_delay_s": 60.0,
-    }
+    defaults = dict(zip(AUTO_KEYS, [False, 0.1, 60.0], strict=True))
+    assert client.get("/api/auto-record").json() == {**defaults, "meters": {"m1": defaults}}
     seed = client.get("/api/config").json()
     changed = client.post("/api/config", json={"auto_record": True, "auto_record_end_delay_s": 5})
     assert changed.status_code == 200
     # The seed's three keys come first, unchanged, then the auto-record ones.
     assert list(changed.json()) == [*SEED_KEYS, *AUTO_KEYS]
     assert {k: changed.json()[k] for k in SEED_KEYS} == {k: seed[k] for k in SEED_KEYS}
-    assert client.get("/api/auto-record").json()["auto_record_end_delay_s"] == 5.0
+    assert client.get("/api/auto-record").json()["meters"]["m1"]["auto_record_end_delay_s"] == 5.0
     for bad in (
         {"auto_record": "yes"},
         {"auto_record_threshold_a": 0},
@@ -266,9 +263,13 @@ def test_auto_record_settings_posted_to_one_meter_are_saved_and_applied(
             "auto_record_threshold_a": 0.25,
             "auto_record_end_delay_s": 30.0,
         }
-        assert runtime.recordings.auto == AutoRecord(True, 0.25, 30.0)
-        assert client.get("/api/auto-record").json() == {k: answer.json()[k] for k in AUTO_KEYS}
-    assert {k: load_saved(saved)[k] for k in AUTO_KEYS} == {k: answer.json()[k] for k in AUTO_KEYS}
+        assert runtime.recordings.auto_of("m1") == AutoRecord(True, 0.25, 30.0)
+        settings = client.get("/api/auto-record").json()
+        assert settings["meters"]["m1"] == {k: answer.json()[k] for k in AUTO_KEYS}
+    # Saved in the meter's entry; the defaults (top level) are untouched.
+    (entry,) = load_saved(saved)["meters"]
+    assert {k: entry[k] for k in AUTO_KEYS} == {k: answer.json()[k] for k in AUTO_KEYS}
+    assert load_saved(saved)["auto_record"] is False
 
 
 @pytest.mark.parametrize(
@@ -294,16 +295,13 @@ def test_config_post_with_a_bad_auto_record_field_names_it_and_changes_nothing(
     assert client.get("/api/config").json() == before
 
 
-def test_auto_record_settings_can_still_be_posted_to_the_alias(
+def test_auto_record_defaults_posted_to_the_alias_apply_to_a_meter_without_its_own(
     client: TestClient, runtime: Runtime
 ) -> None:
     answer = client.post("/api/auto-record", json={"auto_record": True})
     assert answer.status_code == 200
-    assert answer.json() == {
-        "auto_record": True,
-        "auto_record_threshold_a": 0.1,
-        "auto_record_end_delay_s": 60.0,
-    }
+    settings = dict(zip(AUTO_KEYS, [True, 0.1, 60.0], strict=True))
+    assert answer.json() == {**settings, "meters": {"m1": settings}}
     assert client.get("/api/config").json()["auto_record"] is True
     refused = client.post("/api/auto-record", json={"polling_interval": 0.5})
     assert_error(refused, 400, "invalid_config")

@@ -140,3 +140,33 @@ def test_two_meters_never_share_a_port_but_any_number_may_be_auto() -> None:
         bench.with_meter_changes("a", {"port": "/dev/ttyACM1"})
     assert set(info.value.fields) == {"port"}
     assert bench.with_new_meter({"port": "auto"}).meters[-1].port == "auto"
+
+
+def test_auto_record_of_a_layer_is_the_default_of_meters_without_their_own() -> None:
+    saved = {"meters": [{"id": "a", "port": "/dev/a", "auto_record": False}, "b=/dev/b"]}
+    bench = bc.resolve(saved, {"auto_record": True})  # the flag, or TC66C_AUTO_RECORD
+    assert bench.recording_settings("a")["auto_record"] is False
+    assert bench.recording_settings("b")["auto_record"] is True
+    assert bench.recording_settings()["auto_record"] is True
+
+
+def test_a_meters_own_auto_record_round_trips_and_outlives_a_device_list() -> None:
+    bench = bc.resolve({"meters": ["a=/dev/a", "b=/dev/b"]})
+    bench = bench.with_meter_changes("b", {"auto_record": True, "auto_record_end_delay_s": 5})
+    saved = bench.as_dict()
+    assert saved["meters"][1] == {
+        "id": "b", "port": "/dev/b", "polling_interval": 1.0,
+        "auto_record": True, "auto_record_end_delay_s": 5.0,
+    }  # fmt: skip
+    assert "auto_record" not in saved["meters"][0] and saved["auto_record"] is False
+    assert bc.resolve(saved) == bench
+    # Restarted with the same --device list: the meters keep what the API saved.
+    again = bc.resolve(saved, bc.cli_devices(["a=/dev/a", "b=/dev/b"]))
+    assert again.recording_settings("b")["auto_record_end_delay_s"] == 5.0
+    assert again.recording_settings("a")["auto_record"] is False
+
+
+def test_a_bad_auto_record_setting_in_a_meters_entry_is_named() -> None:
+    with pytest.raises(ConfigError) as err:
+        bc.resolve({"meters": [{"port": "/dev/a", "auto_record": "yes"}]})
+    assert list(err.value.fields) == ["meters[0].auto_record"]

@@ -27,8 +27,9 @@ def status(request: Request, meter: str | None = None) -> JSON:
 @router.get("/meters/{meter}/config", summary="Configuration of one meter")
 async def get_config(request: Request, meter: str | None = None) -> JSON:
     """The seed's three settings (the meter's port and interval, the server's retention),
-    then the auto-record settings (``auto_record``, ``auto_record_threshold_a``,
-    ``auto_record_end_delay_s``)."""
+    then the meter's auto-record settings (``auto_record``, ``auto_record_threshold_a``,
+    ``auto_record_end_delay_s``: its own, else the defaults; ``/api/config``: the first
+    meter's)."""
     return JSON(runtime_of(request).bench.seed_view(meter_of(request, meter).id).api_dict())
 
 
@@ -76,6 +77,9 @@ async def get_config(request: Request, meter: str | None = None) -> JSON:
 )
 async def post_config(request: Request, meter: str | None = None) -> JSON:
     """Validate every field, save, then apply all at once without restart; or change nothing.
+
+    The port, interval and auto-record settings are the meter's (``/api/config``: the first
+    meter's; auto-record saved in its entry of ``meters``), the retention the server's.
 
     Who may write (origin, host, token, JSON body, size) is decided by the guard
     (``guard.py``) before this runs.

@@ -15,9 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from .. import config as cfg
 from .. import protocol
-from ..bench_config import PairSpec
+from ..bench_config import BenchConfig, PairSpec
 from ..errors import MeterError
 from ..histories import is_demo
 from ..recordings import bench as rec
@@ -293,41 +292,37 @@ def list_recordings(
     return JSON({"recordings": [with_pair_figures(runtime, body, now) for body in listed]})
 
 
-@router.get("/auto-record", summary="The auto-record settings")
+def _auto_record_view(bench: BenchConfig) -> dict[str, Any]:
+    """The defaults by their keys, then ``meters``: each meter's settings."""
+    meters = {m.id: bench.recording_settings(m.id) for m in bench.meters}
+    return {**bench.recording_settings(), "meters": meters}
+
+
+@router.get("/auto-record", summary="The auto-record settings: defaults and per meter")
 def recording_settings(request: Request) -> JSON:
-    """``auto_record``, ``auto_record_threshold_a``, ``auto_record_end_delay_s``, also
-    shown by ``GET /api/config`` and changed with ``POST /api/config`` like the seed's keys
-    (and ``--auto-record``, ``TC66C_AUTO_RECORD``)."""
-    return JSON(runtime_of(request).bench.recording_settings())
+    """The defaults (``auto_record``, ``auto_record_threshold_a``,
+    ``auto_record_end_delay_s``; from ``--auto-record``, ``TC66C_AUTO_RECORD``, the saved
+    settings) of every meter that does not set its own, then ``meters``: each meter's
+    settings, also shown by ``GET /api/meters/{id}/config`` and changed with ``POST`` there
+    (``/api/config``: the first meter's) like the seed's keys."""
+    return JSON(_auto_record_view(runtime_of(request).bench))
 
 
 @router.post(
     "/auto-record",
-    summary="Change the auto-record settings (alias of POST /api/config)",
+    summary="Change the auto-record defaults (every meter without its own)",
     openapi_extra=_body(_AUTO),
     responses=error_responses(
         {400: "a bad field or a key that is not an auto-record setting", 503: "not saved"}
     ),
 )
 async def change_recording_settings(request: Request) -> JSON:
-    """The auto-record keys of ``POST /api/config``, and only those: validated, saved, then
-    applied the same way."""
+    """The auto-record keys, and only those, as the defaults: validated, saved, then applied
+    to every meter that does not set its own; answers like ``GET``."""
     changes = await json_body(request)
     with config_errors():
-        if isinstance(changes, dict):
-            known = tuple(cfg.RECORDING_DEFAULTS)
-            unknown = {
-                str(k)[
-                    : cfg.MAX_SHOWN_KEY
-                ]: f"not an auto-record setting (known: {', '.join(known)})"
-                for k in changes
-                if k not in known
-            }
-            if unknown:
-                raise cfg.ConfigError(unknown)
-        runtime = runtime_of(request)
-        runtime.apply_config(changes)
-    return JSON(runtime.bench.recording_settings())
+        new = runtime_of(request).apply_recording_defaults(changes)
+    return JSON(_auto_record_view(new))
 
 
 @router.get(

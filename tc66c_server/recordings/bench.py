@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +63,7 @@ class _Meter:
 
 @dataclass(frozen=True, slots=True)
 class AutoRecord:
-    """The auto-record settings (the config's keys)."""
+    """One meter's auto-record settings (the config's keys)."""
 
     enabled: bool = False
     threshold_a: float = 0.10
@@ -91,7 +91,9 @@ class Recordings:
     gap_s: Callable[[str], float]
     retention_s: Callable[[], float | None] = lambda: None
     catch_up: CatchUp | None = None
+    #: The auto-record settings of the meters ``per_meter`` does not name.
     auto: AutoRecord = field(default_factory=AutoRecord)
+    per_meter: dict[str, AutoRecord] = field(default_factory=dict)
     _meters: dict[str, _Meter] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -119,7 +121,7 @@ class Recordings:
                 if row.auto and state.recorder.detector is not None:
                     last = acc.last_ts if acc.last_ts is not None else acc.start_ts
                     state.recorder.detector = AutoRecordDetector(
-                        self._settings(), open_since=acc.start_ts, last_seen_ts=last
+                        self._settings(row.meter), open_since=acc.start_ts, last_seen_ts=last
                     )
                 log.info(
                     "recording %d (%s) left open: resumes if readings return", row.id, row.name
@@ -154,29 +156,50 @@ class Recordings:
                 log.exception("recordings clock")
 
     # -- settings -------------------------------------------------------------------------
-    def configure(self, auto: AutoRecord) -> None:
-        """New auto-record settings; turning it off ends an open auto recording now."""
+    def auto_of(self, meter_id: str) -> AutoRecord:
+        """A meter's auto-record settings."""
+        return self.per_meter.get(meter_id, self.auto)
+
+    def configure(
+        self, auto: AutoRecord, per_meter: Mapping[str, AutoRecord] | None = None
+    ) -> None:
+        """New auto-record settings: ``auto`` for every meter ``per_meter`` does not name.
+
+        Only the meters whose settings changed are touched: turning it off ends an open auto
+        recording now; a new threshold or delay applies to the recording under way."""
         with self._lock:
-            if auto == self.auto:
-                return
-            self.auto = auto
+            before = {meter_id: self.auto_of(meter_id) for meter_id in self._meters}
+            self.auto, self.per_meter = auto, dict(per_meter or {})
             now = time.time()
             for meter_id, state in self._meters.items():
+                new = self.auto_of(meter_id)
+                if new == before[meter_id]:
+                    continue
                 rec = state.recorder.current
-                if rec is not None and rec.info.auto and not auto.enabled:
-                    self._handle(meter_id, [self._stop_now(state, now)])
-                state.recorder.detector = self._detector()
+                detector = state.recorder.detector
+                if not new.enabled:
+                    if rec is not None and rec.info.auto:
+                        self._handle(meter_id, [self._stop_now(state, now)])
+                    state.recorder.detector = None
+                elif detector is not None:
+                    detector.settings = self._settings(meter_id)
+                else:
+                    state.recorder.detector = self._detector(meter_id)
 
-    def _settings(self) -> DetectorSettings:
-        return DetectorSettings(self.auto.threshold_a, self.auto.end_delay_s)
+    def _settings(self, meter_id: str) -> DetectorSettings:
+        auto = self.auto_of(meter_id)
+        return DetectorSettings(auto.threshold_a, auto.end_delay_s)
 
-    def _detector(self) -> AutoRecordDetector | None:
-        return AutoRecordDetector(self._settings()) if self.auto.enabled else None
+    def _detector(self, meter_id: str) -> AutoRecordDetector | None:
+        enabled = self.auto_of(meter_id).enabled
+        return AutoRecordDetector(self._settings(meter_id)) if enabled else None
 
     def _meter(self, meter_id: str, demo: bool = False) -> _Meter:
         state = self._meters.get(meter_id)
         if state is None:
-            recorder = MeterRecorder(self._detector(), lambda ts: self._open_auto(meter_id, ts))
+            recorder = MeterRecorder(
+                self._detector(meter_id), lambda ts: self._open_auto(meter_id, ts)
+            )
             state = self._meters[meter_id] = _Meter(recorder, AnnotationWatcher(meter_id), demo)
         return state
 
