@@ -87,6 +87,22 @@ def test_turning_auto_record_off_ends_the_open_auto_recording() -> None:
     assert recordings.listing(T0)[0]["end_reason"] == "manual"
 
 
+def test_auto_record_settings_of_one_meter_leave_the_others_recordings_alone() -> None:
+    recordings, _ = make(RecordingDb(None), AutoRecord(True, 0.10, 5.0))
+    feed(recordings, "m1", range(0, 5), current=1.0)
+    feed(recordings, "m2", range(0, 5), current=1.0)
+    on, off = AutoRecord(True, 0.10, 5.0), AutoRecord(False)
+    recordings.configure(on, {"m1": AutoRecord(True, 0.5, 10.0), "m2": off})
+    running = {r["meter"]: r["running"] for r in recordings.listing(T0 + 5)}
+    assert running == {"m1": True, "m2": False}
+    # The new threshold applies to the recording under way: 0.3 A is now below it.
+    feed(recordings, "m1", range(5, 20), current=0.3)
+    (m1,) = recordings.listing(T0 + 20, "m1")
+    assert m1["end_reason"] == "current_below_threshold" and m1["end"] is not None
+    feed(recordings, "m2", range(5, 20), current=1.0)
+    assert len(recordings.listing(T0 + 20, "m2")) == 1
+
+
 def test_a_restart_resumes_an_open_recording_when_readings_return_in_15_minutes(
     tmp_path: Path,
 ) -> None:
