@@ -19,7 +19,7 @@ from ..exporters.prometheus import CONTENT_TYPE, MeterView, PairView, Recordings
 from ..pairs import pair_result
 from ..runtime import Runtime
 from .data import runtime_of
-from .pairs import _rows, _timing
+from .pairs import rows_of, timing_of
 
 router = APIRouter(tags=["metrics"])
 
@@ -63,10 +63,10 @@ def pair_views(runtime: Runtime, now: float) -> list[PairView]:
     views = []
     start = now - PAIR_WINDOW_S
     for pair in runtime.bench.pairs:
-        gap_s, align_s = _timing(runtime, pair)  # the same figures as /api/pairs
+        gap_s, align_s = timing_of(runtime, pair)  # the same figures as /api/pairs
         result = pair_result(
-            _rows(runtime, pair.input, start, now),
-            _rows(runtime, pair.output, start, now),
+            rows_of(runtime, pair.input, start, now),
+            rows_of(runtime, pair.output, start, now),
             start_ts=start,
             end_ts=now,
             gap_s=gap_s,

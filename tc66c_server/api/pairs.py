@@ -19,6 +19,7 @@ from ..timefmt import iso, iso_many
 from .bodies import config_errors, json_body
 from .data import MAX_POINTS_LIMIT, parse_end, parse_period_param, runtime_of
 from .errors import InvalidParameter, UnknownPair
+from .pair_data import pair_rows, pair_timing
 from .responses import JSON
 
 router = APIRouter(prefix="/api", tags=["pairs"])
@@ -65,16 +66,15 @@ def _pair(runtime: Runtime, pair_id: str) -> PairSpec:
         raise UnknownPair(f"no pair named {pair_id[:40]!r} (see /api/pairs)") from None
 
 
-def _rows(runtime: Runtime, meter_id: str, start_ts: float, end_ts: float) -> list[Row]:
-    store = runtime.store_of(runtime.meter(meter_id))
-    return [(r[0], r[1], r[2], r[3]) for r in store.range(start_ts, end_ts, meter=meter_id)]
+def rows_of(runtime: Runtime, meter_id: str, start_ts: float, end_ts: float) -> list[Row]:
+    """A bench meter's rows of the window, from its own store."""
+    return pair_rows(runtime.store_of(runtime.meter(meter_id)), meter_id, start_ts, end_ts)
 
 
-def _timing(runtime: Runtime, pair: PairSpec) -> tuple[float, float]:
+def timing_of(runtime: Runtime, pair: PairSpec) -> tuple[float, float]:
     """The pair's gap threshold and alignment width: the slower meter's."""
     meters = [runtime.meters.get(pair.input), runtime.meters.get(pair.output)]
-    interval = max(m.spec.polling_interval for m in meters if m is not None)
-    return max(3 * interval, 2.0), interval
+    return pair_timing(m.spec.polling_interval for m in meters if m is not None)
 
 
 def pair_payload(pair: PairSpec) -> dict[str, Any]:
@@ -168,10 +168,10 @@ def pair_window(
     runtime = runtime_of(request)
     spec = _pair(runtime, pair)
     text, start_ts, end_ts = _window(period, end)
-    gap_s, align_s = _timing(runtime, spec)
+    gap_s, align_s = timing_of(runtime, spec)
     result = pair_result(
-        _rows(runtime, spec.input, start_ts, end_ts),
-        _rows(runtime, spec.output, start_ts, end_ts),
+        rows_of(runtime, spec.input, start_ts, end_ts),
+        rows_of(runtime, spec.output, start_ts, end_ts),
         start_ts=start_ts,
         end_ts=end_ts,
         gap_s=gap_s,
@@ -196,11 +196,11 @@ async def calibrate_pair(request: Request, pair: str) -> JSON:
     if not isinstance(body, dict) or set(body) - {"period"}:
         raise InvalidParameter('the body must be {"period": "1m"} or {}', {"body": "unknown key"})
     _, start_ts, end_ts = _window(str(body.get("period", "1m")), None)
-    gap_s, align_s = _timing(runtime, spec)
+    gap_s, align_s = timing_of(runtime, spec)
     try:
         calibration = calibrate(
-            _rows(runtime, spec.input, start_ts, end_ts),
-            _rows(runtime, spec.output, start_ts, end_ts),
+            rows_of(runtime, spec.input, start_ts, end_ts),
+            rows_of(runtime, spec.output, start_ts, end_ts),
             gap_s=gap_s,
             align_s=align_s,
         )

@@ -14,6 +14,7 @@ from typing import Any
 from ..pairs import pair_result
 from ..recordings.db import RecordingRow
 from ..runtime import Runtime
+from .pair_data import pair_rows, pair_timing
 
 #: The pair figures a recording's summary adds (``pair_result`` under that key).
 FIGURES = ("efficiency", "energy_in_wh", "energy_out_wh", "loss_w", "cable_resistance_ohm")
@@ -21,8 +22,6 @@ FIGURES = ("efficiency", "energy_in_wh", "energy_out_wh", "loss_w", "cable_resis
 CACHE_SIZE = 512
 #: The store writes in batches: figures are cached only once the last ones must be in.
 CACHE_AFTER_S = 10.0
-#: Polling interval assumed for a meter that has left the bench since.
-DEFAULT_INTERVAL_S = 1.0
 
 _cache: dict[tuple[int, int, float, float], dict[str, Any]] = {}
 _cache_lock = threading.Lock()
@@ -40,22 +39,17 @@ def pair_figures(runtime: Runtime, row: RecordingRow, now: float) -> dict[str, A
             cached = _cache.get(key)
         if cached is not None:
             return dict(cached)
-    rows = [
-        [(r[0], r[1], r[2], r[3]) for r in store.range(row.start_ts, end_ts, meter=meter)]
-        for meter in (row.meter, row.partner)
-    ]
+    rows = [pair_rows(store, meter, row.start_ts, end_ts) for meter in (row.meter, row.partner)]
     meters = [runtime.meters.get(m) for m in (row.meter, row.partner)]
-    interval = max(
-        (m.spec.polling_interval for m in meters if m is not None), default=DEFAULT_INTERVAL_S
-    )
+    gap_s, align_s = pair_timing(m.spec.polling_interval for m in meters if m is not None)
     spec = runtime.bench.pair(row.pair) if row.pair is not None else None
     result = pair_result(
         rows[0],
         rows[1],
         start_ts=row.start_ts,
         end_ts=end_ts,
-        gap_s=max(3 * interval, 2.0),
-        align_s=interval,
+        gap_s=gap_s,
+        align_s=align_s,
         max_points=2,  # the series is not shown here: only the figures over the span
         calibration=spec.calibration if spec is not None else None,
     )

@@ -160,18 +160,18 @@ def _segment(rows: Sequence[tuple[int, Values]], base_us: int) -> bytes:
         else:
             chosen.append(delta)
     out = bytearray()
-    _put_varint(out, len(rows))
-    _put_varint(out, len(chosen))
+    put_varint(out, len(rows))
+    put_varint(out, len(chosen))
     for column in chosen:
         out.append(column.kind << 4 | column.width)
-        _put_varint(out, column.aside)
-        _put_varint(out, (column.first << 1) ^ (column.first >> 63))  # zigzag: few bytes
+        put_varint(out, column.aside)
+        put_varint(out, (column.first << 1) ^ (column.first >> 63))  # zigzag: few bytes
     for column in chosen:
         out += column.packed()
     packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WINDOW_BITS, _MEMORY_LEVEL)
     packed = packer.compress(out) + packer.flush()
     head = bytearray()
-    _put_varint(head, len(packed))
+    put_varint(head, len(packed))
     return bytes(head) + packed
 
 
@@ -182,7 +182,7 @@ def _segments(blob: bytes) -> list[memoryview]:
     found = []
     pos = 1
     while pos < len(data):
-        (size,), pos = _get_varints(data, pos, 1)
+        (size,), pos = get_varints(data, pos, 1)
         found.append(data[pos : pos + size])
         pos += size
     return found
@@ -193,8 +193,8 @@ def _decode(segment: memoryview, base_us: int, wanted: Collection[int] | None) -
     payload = memoryview(zlib.decompress(segment, -15))
     # Header: sample count, column count, then per column its code byte (below 0x80, so a
     # one-byte varint), how many values are kept aside and its first value (zigzag).
-    (n, count), pos = _get_varints(payload, 0, 2)
-    head, pos = _get_varints(payload, pos, 3 * count)
+    (n, count), pos = get_varints(payload, 0, 2)
+    head, pos = get_varints(payload, pos, 3 * count)
     codes, asides = head[0::3], head[1::3]
     firsts = [(zigzag >> 1) ^ -(zigzag & 1) for zigzag in head[2::3]]
     starts = []
@@ -307,14 +307,15 @@ def _packing(values: list[int]) -> tuple[int, int, int]:
     return best
 
 
-def _put_varint(out: bytearray, value: int) -> None:
+def put_varint(out: bytearray, value: int) -> None:
+    """Append ``value`` (≥ 0) as a little-endian base-128 varint."""
     while value >= 0x80:
         out.append(value & 0x7F | 0x80)
         value >>= 7
     out.append(value)
 
 
-def _get_varints(data: memoryview, pos: int, count: int) -> tuple[list[int], int]:
+def get_varints(data: memoryview, pos: int, count: int) -> tuple[list[int], int]:
     """``count`` varints from ``pos``, and the offset after them."""
     values: list[int] = []
     value = shift = 0

@@ -23,6 +23,7 @@ from operator import sub
 from typing import Any, Literal
 
 from ..reading import CHARGING_MODES, UM_GROUP_COUNT, UM_KEYS, UmFields
+from .chunk import get_varints, put_varint
 
 FORMAT = 1
 #: A sample's stored UM values: the model id, then one integer per ``UM_KEYS`` entry.
@@ -118,14 +119,14 @@ def encode(rows: Sequence[tuple[int, UmValues]], base_us: int) -> bytes:
     for values in zip(*(values for _, values in rows), strict=True):
         columns.append([values[0], *map(sub, values[1:], values)])
     head, body = bytearray(), bytearray()
-    _put_varint(head, len(rows))
-    _put_varint(head, len(columns))
+    put_varint(head, len(rows))
+    put_varint(head, len(columns))
     for column in columns:
         rest = column[1:]
         low, high = (min(rest), max(rest)) if rest else (0, 0)
         width = next(w for w, limit in enumerate(_LIMITS) if -limit <= low and high < limit)
         head.append(width)
-        _put_varint(head, (column[0] << 1) ^ (column[0] >> 63))
+        put_varint(head, (column[0] << 1) ^ (column[0] >> 63))
         packed = array(_WIDTHS[width], rest)
         if _SWAP:
             packed.byteswap()
@@ -140,11 +141,11 @@ def decode(blob: bytes, base_us: int, wanted: Sequence[int]) -> tuple[list[int],
     if not blob or blob[0] != FORMAT:
         raise ValueError(f"unknown UM blob format {blob[:1]!r}")
     payload = memoryview(zlib.decompress(blob[1:], -15))
-    (n, count), pos = _get_varints(payload, 0, 2)
+    (n, count), pos = get_varints(payload, 0, 2)
     widths, firsts, starts = [], [], []
     for _ in range(count):
         widths.append(payload[pos])
-        (zigzag,), pos = _get_varints(payload, pos + 1, 1)
+        (zigzag,), pos = get_varints(payload, pos + 1, 1)
         firsts.append((zigzag >> 1) ^ -(zigzag & 1))
     for width in widths:
         starts.append(pos)
@@ -166,26 +167,3 @@ def rows(blob: bytes, base_us: int) -> list[tuple[int, UmValues]]:
     """Every sample of a blob as ``(ts_us, values)``, the inverse of ``encode``."""
     times, columns = decode(blob, base_us, range(1 + len(COLUMNS)))
     return list(zip(times, zip(*columns, strict=True), strict=True))
-
-
-def _put_varint(out: bytearray, value: int) -> None:
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-
-
-def _get_varints(data: memoryview, pos: int, count: int) -> tuple[list[int], int]:
-    """``count`` varints from ``pos``, and the offset after them."""
-    values: list[int] = []
-    value = shift = 0
-    while len(values) < count:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            values.append(value)
-            value = shift = 0
-        else:
-            shift += 7
-    return values, pos
